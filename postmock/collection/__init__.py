@@ -1,0 +1,34 @@
+"""Postman collection files: the model and the lenient loader."""
+
+from .loader import collection_from_json, environment_from_json, load_collection, load_environment
+from .model import (
+    Body,
+    Collection,
+    Environment,
+    Example,
+    FormField,
+    Item,
+    KeyValue,
+    LoadWarning,
+    Request,
+    Url,
+    Variable,
+)
+
+__all__ = [
+    "Body",
+    "Collection",
+    "Environment",
+    "Example",
+    "FormField",
+    "Item",
+    "KeyValue",
+    "LoadWarning",
+    "Request",
+    "Url",
+    "Variable",
+    "collection_from_json",
+    "environment_from_json",
+    "load_collection",
+    "load_environment",
+]

@@ -1,0 +1,44 @@
+"""Read a JSON file the way Postman exports look in the wild: BOMs, UTF-16, clear errors."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import LoadError
+
+
+def decode(data: bytes) -> str:
+    """Decode file bytes: UTF-8 (with or without BOM), or UTF-16 when it carries a BOM."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
+def read_json(path: str | Path, what: str = "file") -> Any:
+    """Load a JSON document, raising LoadError with one line that says where it broke."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LoadError(f"{what} not found", file=path) from None
+    except IsADirectoryError:
+        raise LoadError(f"is a directory, not a {what}", file=path) from None
+    except OSError as exc:
+        raise LoadError(f"cannot read {what}: {exc.strerror or exc}", file=path) from None
+    try:
+        text = decode(data)
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"not UTF-8 text (byte {exc.start}); save the {what} as UTF-8", file=path
+        ) from None
+    if not text.strip():
+        raise LoadError(f"empty file, not a {what}", file=path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LoadError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=path
+        ) from None
