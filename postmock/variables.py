@@ -15,6 +15,9 @@ from .collection.model import Collection, Environment, Variable
 
 VARIABLE = re.compile(r"\{\{([^{}]*?)\}\}")
 MAX_DEPTH = 20
+# Characters one resolution may add: a value that references itself more than once
+# (`a = "{{a}}{{a}}"`) grows exponentially per pass; stop before it eats the memory.
+MAX_GROWTH = 1 << 20
 
 
 def layer(variables: Iterable[Variable]) -> dict[str, str]:
@@ -65,9 +68,10 @@ class VariableScope:
             value = values.get(m.group(1))
             return m.group(0) if value is None else value
 
+        limit = len(text) + MAX_GROWTH
         for _ in range(MAX_DEPTH):
             new = VARIABLE.sub(sub, text)
-            if new == text:
+            if new == text or len(new) > limit:
                 break
             text = new
         return text

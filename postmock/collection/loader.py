@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import LoadError
 from .model import (
@@ -82,7 +82,9 @@ class _Loader:
                 continue
             if entry.get("key") is None and entry.get("value") is None:
                 continue
-            out.append(KeyValue(text(entry.get("key")), text(entry.get("value")), _is_disabled(entry)))
+            out.append(
+                KeyValue(text(entry.get("key")), text(entry.get("value")), _is_disabled(entry))
+            )
         return tuple(out)
 
     def variables(self, raw: Any, where: str) -> tuple[Variable, ...]:
@@ -112,7 +114,9 @@ class _Loader:
         raw_text = text(raw.get("raw"))
         if "host" not in raw and "path" not in raw:
             parsed = parse_url_string(raw_text)
-            query = self.key_values(raw["query"], f"{where}.query") if "query" in raw else parsed.query
+            query = (
+                self.key_values(raw["query"], f"{where}.query") if "query" in raw else parsed.query
+            )
             return Url(
                 raw=raw_text,
                 host=parsed.host,
@@ -198,7 +202,7 @@ class _Loader:
             if not isinstance(entry, dict):
                 self.warn(f"{where}[{n}]", "not an object; skipped")
                 continue
-            kind = "file" if entry.get("type") == "file" else "text"
+            kind: Literal["text", "file"] = "file" if entry.get("type") == "file" else "text"
             value = entry.get("src") if kind == "file" else entry.get("value")
             if isinstance(value, list):
                 value = ",".join(text(v) for v in value)
@@ -229,6 +233,7 @@ class _Loader:
             return None
         original = raw.get("originalRequest")
         request = item
+        parsed: Request | None = None
         if original is not None:
             parsed = self.request(original, f"{where}.originalRequest")
             if parsed is not None:
@@ -239,8 +244,10 @@ class _Loader:
         if code_given:
             try:
                 code = int(raw["code"])
-            except (TypeError, ValueError):
-                self.warn(f"{where}.code", f"status code {raw['code']!r} is not a number; using 200")
+            except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
+                self.warn(
+                    f"{where}.code", f"status code {raw['code']!r} is not a number; using 200"
+                )
                 code, code_given = 200, False
             if not 100 <= code <= 599:
                 self.warn(f"{where}.code", f"status code {code} is out of range; using 200")
@@ -262,7 +269,7 @@ class _Loader:
             item_location=item_where,
             location=where,
             index=index,
-            has_original_request=original is not None,
+            has_original_request=parsed is not None,
             code_given=code_given,
         )
 
@@ -287,7 +294,9 @@ class _Loader:
             if isinstance(entry.get(key), list):
                 if key == "items":
                     self.warn(path, "folder uses 'items' instead of 'item'; read as 'item'")
-                yield from self.items(entry[key], f"{path}.{key}", (*folders, text(entry.get("name"))))
+                yield from self.items(
+                    entry[key], f"{path}.{key}", (*folders, text(entry.get("name")))
+                )
             else:
                 self.warn(path, "neither a request nor a folder; skipped")
 
@@ -346,7 +355,11 @@ def collection_from_json(data: Any, file: str = "<collection>") -> Collection:
     """Convert an already parsed collection document into the model."""
     if not isinstance(data, dict):
         raise LoadError("not a Postman collection (the top level is not an object)", file=file)
-    if "collection" in data and isinstance(data["collection"], dict) and "info" in data["collection"]:
+    if (
+        "collection" in data
+        and isinstance(data["collection"], dict)
+        and "info" in data["collection"]
+    ):
         data = data["collection"]  # the Postman API's {"collection": {...}} envelope
     info = data.get("info")
     looks_v1 = isinstance(data.get("requests"), list) or ("order" in data and "info" not in data)
@@ -414,7 +427,9 @@ def load_environment(path: str | Path, scope: str = "environment") -> Environmen
     return environment_from_json(data, file, scope)
 
 
-def environment_from_json(data: Any, file: str = "<environment>", scope: str = "environment") -> Environment:
+def environment_from_json(
+    data: Any, file: str = "<environment>", scope: str = "environment"
+) -> Environment:
     """Convert a parsed environment or globals document into the model."""
     loader = _Loader(file)
     if isinstance(data, list):  # old globals exports: a bare array of variables
@@ -432,7 +447,11 @@ def environment_from_json(data: Any, file: str = "<environment>", scope: str = "
             raise LoadError(f"this is a collection, not an {scope} file", file=file)
         raise LoadError(f"not a Postman {scope} file (no 'values' list)", file=file)
     declared = text(data.get("_postman_variable_scope"))
-    kind = "globals" if declared == "globals" or (not declared and scope == "globals") else "environment"
+    kind = (
+        "globals"
+        if declared == "globals" or (not declared and scope == "globals")
+        else "environment"
+    )
     return Environment(
         name=text(data.get("name")) or Path(file).stem,
         source=file,
