@@ -1,0 +1,330 @@
+"""One served call (`CallRecord`), filters over calls, and the masking applied before storage."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Literal, cast
+
+# "preflight": a CORS preflight postmock answered itself (no OPTIONS example matched).
+ResponseType = Literal["example", "noMatch", "error", "preflight"]
+RESPONSE_TYPES: tuple[ResponseType, ...] = ("example", "noMatch", "error", "preflight")
+Headers = tuple[tuple[str, str], ...]
+
+#: Header names whose values never reach the log (compared case-insensitively).
+SECRET_HEADERS: frozenset[str] = frozenset(
+    {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
+)
+MASK = "****"
+#: Headers whose first word is an auth scheme worth keeping ("Bearer ****").
+_SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
+TRUNCATION_MARK = "\n…[postmock: body truncated, {total} characters in total]"
+
+_sequence = itertools.count()
+
+
+def new_call_id(served_at: float | None = None) -> str:
+    """Return a unique id that sorts by time: 12 hex ms + 4 hex sequence + 8 hex random."""
+    millis = int((time.time() if served_at is None else served_at) * 1000)
+    return f"{millis:012x}{next(_sequence) & 0xFFFF:04x}{secrets.token_hex(4)}"
+
+
+def body_text(data: bytes | str) -> str:
+    """Decode a body for the log (UTF-8, undecodable bytes replaced)."""
+    return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+
+
+def iso_utc(epoch: float) -> str:
+    """Format epoch seconds as ISO-8601 UTC with milliseconds and a `Z`."""
+    moment = datetime.fromtimestamp(epoch, timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_time(text: str, *, relative: bool = False, now: float | None = None) -> float:
+    """Parse epoch seconds (or ms), ISO-8601 (naive = UTC) or, if `relative`, `15m` ago.
+
+    Raises ValueError with a message fit for a user.
+    """
+    value = text.strip()
+    match = _RELATIVE.match(value) if relative else None
+    if match:
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        return (time.time() if now is None else now) - seconds
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        return number / 1000 if number > 1e11 else number  # > year 5138 in s: it is ms
+    try:
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        hint = ", or a duration like 15m" if relative else ""
+        raise ValueError(
+            f"invalid time {text!r}: use ISO-8601 (2024-05-01T10:00:00Z) or epoch seconds{hint}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def mask_header(name: str, value: str, secret_names: frozenset[str]) -> str:
+    """Return `value` masked when `name` is secret; keep an auth scheme word."""
+    lowered = name.lower()
+    if lowered not in secret_names or not value:
+        return value
+    scheme, sep, _rest = value.strip().partition(" ")
+    if sep and lowered in _SCHEME_HEADERS:
+        return f"{scheme} {MASK}"
+    return MASK
+
+
+def cap_body(body: str, cap: int) -> str:
+    """Cut `body` to `cap` characters and say so."""
+    if cap < 0 or len(body) <= cap:
+        return body
+    return body[:cap] + TRUNCATION_MARK.format(total=len(body))
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call served by the mock, as kept in the call log."""
+
+    id: str
+    served_at: float  # epoch seconds
+    method: str
+    path: str
+    query: str = ""  # raw query string, without "?"
+    request_headers: Headers = ()
+    request_body: str = ""
+    status_code: int = 200
+    response_headers: Headers = ()
+    response_body: str = ""
+    response_type: ResponseType = "example"
+    response_name: str | None = None  # the example used; None when nothing matched
+    duration_ms: float = 0.0
+    delay_ms: float = 0.0
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        method: str,
+        path: str,
+        query: str = "",
+        request_headers: Iterable[tuple[str, str]] = (),
+        request_body: bytes | str = "",
+        status_code: int = 200,
+        response_headers: Iterable[tuple[str, str]] = (),
+        response_body: bytes | str = "",
+        response_type: ResponseType = "example",
+        response_name: str | None = None,
+        duration_ms: float = 0.0,
+        delay_ms: float = 0.0,
+        served_at: float | None = None,
+    ) -> CallRecord:
+        """Build a record with a fresh id; bodies may be bytes, headers any pair iterable."""
+        when = time.time() if served_at is None else served_at
+        return cls(
+            id=new_call_id(when),
+            served_at=when,
+            method=method.upper(),
+            path=path,
+            query=query,
+            request_headers=tuple((str(k), str(v)) for k, v in request_headers),
+            request_body=body_text(request_body),
+            status_code=status_code,
+            response_headers=tuple((str(k), str(v)) for k, v in response_headers),
+            response_body=body_text(response_body),
+            response_type=response_type,
+            response_name=response_name,
+            duration_ms=duration_ms,
+            delay_ms=delay_ms,
+        )
+
+    @property
+    def full_path(self) -> str:
+        """The path with its query string, as requested."""
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+    def sanitized(self, secret_names: frozenset[str], body_cap: int) -> CallRecord:
+        """Return this record with secrets masked and bodies capped (self if nothing to do)."""
+        req = tuple((k, mask_header(k, v, secret_names)) for k, v in self.request_headers)
+        res = tuple((k, mask_header(k, v, secret_names)) for k, v in self.response_headers)
+        req_body = cap_body(self.request_body, body_cap)
+        res_body = cap_body(self.response_body, body_cap)
+        if (req, res, req_body, res_body) == (
+            self.request_headers,
+            self.response_headers,
+            self.request_body,
+            self.response_body,
+        ):
+            return self
+        return replace(
+            self,
+            request_headers=req,
+            response_headers=res,
+            request_body=req_body,
+            response_body=res_body,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the record in Postman's call-log shape."""
+        return {
+            "id": self.id,
+            "responseName": self.response_name,
+            "servedAt": iso_utc(self.served_at),
+            "request": {
+                "method": self.method,
+                "path": self.path,
+                "query": self.query,
+                "headers": _header_dict(self.request_headers),
+                "body": self.request_body,
+            },
+            "response": {
+                "type": self.response_type,
+                "statusCode": self.status_code,
+                "headers": _header_dict(self.response_headers),
+                "body": self.response_body,
+            },
+            "durationMs": round(self.duration_ms, 3),
+            "delayMs": self.delay_ms,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CallRecord:
+        """Read a record back from `to_json()` output; ValueError when the shape is wrong."""
+        try:
+            request = data["request"]
+            response = data["response"]
+            kind = str(response.get("type") or "example")  # kept as is, even if unknown
+            served = data["servedAt"]
+            return cls(
+                id=str(data["id"]),
+                served_at=parse_time(served) if isinstance(served, str) else float(served),
+                method=str(request["method"]),
+                path=str(request["path"]),
+                query=str(request.get("query") or ""),
+                request_headers=_header_pairs(request.get("headers")),
+                request_body=str(request.get("body") or ""),
+                status_code=int(response["statusCode"]),
+                response_headers=_header_pairs(response.get("headers")),
+                response_body=str(response.get("body") or ""),
+                response_type=cast(ResponseType, kind),
+                response_name=data.get("responseName"),
+                duration_ms=float(data.get("durationMs") or 0.0),
+                delay_ms=float(data.get("delayMs") or 0.0),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a postmock call record: {exc!r}") from None
+
+
+def _header_dict(headers: Headers) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for name, value in headers:
+        result[name] = f"{result[name]}, {value}" if name in result else value
+    return result
+
+
+def _header_pairs(headers: Any) -> Headers:
+    if not headers:
+        return ()
+    if isinstance(headers, Mapping):
+        return tuple((str(k), str(v)) for k, v in headers.items())
+    return tuple((str(k), str(v)) for k, v in headers)
+
+
+def headers_to_text(headers: Headers) -> str:
+    """Serialise header pairs for storage (JSON list of pairs, order and repeats kept)."""
+    return json.dumps([list(pair) for pair in headers], ensure_ascii=False)
+
+
+def headers_from_text(text: str) -> Headers:
+    """Inverse of `headers_to_text`."""
+    return _header_pairs(json.loads(text) if text else ())
+
+
+StatusFilter = int | str  # 404, or a class like "4xx"
+
+
+def status_range(status: StatusFilter) -> tuple[int, int]:
+    """Return the inclusive code range for `404` or `"4xx"`; ValueError otherwise."""
+    text = str(status).strip().lower()
+    if re.fullmatch(r"[1-5]xx", text):
+        low = int(text[0]) * 100
+        return low, low + 99
+    if re.fullmatch(r"\d{3}", text):
+        return int(text), int(text)
+    raise ValueError(f"invalid status {status!r}: use a code like 404 or a class like 4xx")
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """Which calls to show; every field set must hold (text fields: case-insensitive contains)."""
+
+    since: float | None = None  # served_at >= since
+    until: float | None = None  # served_at <= until
+    status: StatusFilter | None = None
+    method: str | None = None
+    path: str | None = None
+    response_name: str | None = None
+    response_type: ResponseType | None = None
+    search: str | None = None  # anywhere in path, query, example name or bodies
+    _status_range: tuple[int, int] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.status is not None:
+            object.__setattr__(self, "_status_range", status_range(self.status))
+        if self.response_type is not None and self.response_type not in RESPONSE_TYPES:
+            raise ValueError(
+                f"invalid response type {self.response_type!r}: use one of "
+                + ", ".join(RESPONSE_TYPES)
+            )
+
+    @property
+    def status_codes(self) -> tuple[int, int] | None:
+        """The inclusive status-code range to keep, if any."""
+        return self._status_range
+
+    def matches(self, record: CallRecord) -> bool:
+        """Tell whether `record` passes this filter (same rules as the SQL query)."""
+        if self.since is not None and record.served_at < self.since:
+            return False
+        if self.until is not None and record.served_at > self.until:
+            return False
+        if self._status_range and not (
+            self._status_range[0] <= record.status_code <= self._status_range[1]
+        ):
+            return False
+        if self.method and record.method.upper() != self.method.upper():
+            return False
+        if self.path and self.path.lower() not in record.path.lower():
+            return False
+        if (
+            self.response_name
+            and self.response_name.lower() not in (record.response_name or "").lower()
+        ):
+            return False
+        if self.response_type and record.response_type != self.response_type:
+            return False
+        if self.search:
+            needle = self.search.lower()
+            haystack = (
+                record.path,
+                record.query,
+                record.response_name or "",
+                record.request_body,
+                record.response_body,
+            )
+            return any(needle in text.lower() for text in haystack)
+        return True

@@ -1,0 +1,184 @@
+"""Run the mock: load, bind, serve until a signal, reload on edits, flush the call log on stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
+from rich.console import Console
+
+from .api import add_api_routes
+from .calllog import CallLog
+from .config import ServeConfig
+from .errors import PostmockError, StartupError
+from .render import LiveCallView
+from .server import RUNTIME, create_app
+from .state import MockState, load_state
+
+MAX_WARNINGS_SHOWN = 10
+
+
+class _JSONErrorHandler(RequestHandler):
+    """Malformed HTTP (bad request line, huge headers) gets the JSON error envelope too."""
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if status >= 500:
+            return super().handle_error(request, status, exc, message)
+        if request.writer.output_size > 0:
+            raise ConnectionError("response already sent")
+        text = (message or "Bad request").splitlines()[0][:200]
+        body = {"error": {"name": "badRequestError", "message": text}}
+        resp = web.Response(status=status, text=json.dumps(body), content_type="application/json")
+        resp.force_close()
+        return resp
+
+
+class _Server(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _JSONErrorHandler(self, loop=self._loop, **self._kwargs)
+
+
+class MockRunner(web.AppRunner):
+    """An AppRunner whose connections answer protocol errors in JSON."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _Server
+        return server
+
+
+def banner(config: ServeConfig, state: MockState, url: str) -> str:
+    """The start-up line: what is served, where."""
+    items = len(state.collection.items)
+    private = f", private ({len(config.api_keys)} key(s))" if config.api_keys else ""
+    return (
+        f"postmock serving [bold]{state.collection.name}[/] — {state.example_count} examples "
+        f"from {items} requests{private}\n  listening on [bold cyan]{url}[/]  (Ctrl-C to stop)"
+    )
+
+
+def print_warnings(console: Console, state: MockState) -> None:
+    for w in state.warnings[:MAX_WARNINGS_SHOWN]:
+        console.print(f"[yellow]warning[/] {w}", highlight=False, markup=True)
+    rest = len(state.warnings) - MAX_WARNINGS_SHOWN
+    if rest > 0:
+        console.print(f"[yellow]… and {rest} more warnings; `postmock validate` lists them all[/]")
+
+
+async def serve(config: ServeConfig, console: Console, *, ready: Callable[[str], None] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; raises PostmockError when the mock cannot start."""
+    state = load_state(config)
+    log = None
+    if config.log_db is not None:
+        log = CallLog(config.log_db, max_records=config.log_max, body_cap=config.log_body_cap,
+                      redact=config.redact)
+        await log.start()
+    view = None if config.quiet else LiveCallView(console)
+    listeners = [x.add for x in (log, view) if x is not None]
+
+    def routes(app: web.Application) -> None:
+        if log is not None:
+            add_api_routes(app, log, config.api_keys)
+
+    app = create_app(config, state, listeners=listeners, extra_routes=routes)
+    runner = MockRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, reuse_port=config.workers > 1 or None)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if log is not None:
+            await log.close()
+        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise StartupError(f"cannot listen on {config.host}:{config.port}: {reason}") from None
+    url = f"http://{_display_host(config.host)}:{_bound_port(site, config.port)}"
+    console.print(banner(config, state, url), highlight=False)
+    print_warnings(console, state)
+    if ready is not None:
+        ready(url)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    tasks: list[asyncio.Task[None]] = []
+    if view is not None:
+        tasks.append(asyncio.create_task(view.run()))
+    if config.reload:
+        tasks.append(asyncio.create_task(_watch(config, app, console, stop)))
+    try:
+        await stop.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await runner.cleanup()
+        if log is not None:
+            await log.close()
+        console.print("postmock stopped", highlight=False)
+
+
+async def _watch(config: ServeConfig, app: web.Application, console: Console, stop: asyncio.Event) -> None:
+    """Recompile when a watched file changes; a broken edit keeps the running version."""
+    from watchfiles import awatch
+
+    files = {p.resolve() for p in (config.collection, config.environment, config.globals_file) if p}
+    folders = {p.parent for p in files}
+
+    def wanted(_change: object, path: str) -> bool:
+        return Path(path).resolve() in files
+
+    async for _changes in awatch(*folders, watch_filter=wanted, stop_event=stop, debounce=200):
+        await reload(config, app, console)
+
+
+async def reload(config: ServeConfig, app: web.Application, console: Console) -> bool:
+    """Load the files again and swap the compiled mock in one assignment."""
+    try:
+        state = await asyncio.get_running_loop().run_in_executor(None, load_state, config)
+    except PostmockError as exc:
+        console.print(f"[red]reload failed[/], still serving the previous version: {exc}",
+                      highlight=False)
+        return False
+    app[RUNTIME].state = state
+    console.print(f"[green]reloaded[/] {state.example_count} examples", highlight=False)
+    print_warnings(console, state)
+    return True
+
+
+def _display_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _bound_port(site: web.TCPSite, fallback: int) -> int:
+    server = site._server  # the asyncio server, to learn the port when 0 was asked
+    sockets = getattr(server, "sockets", None) or []
+    return int(sockets[0].getsockname()[1]) if sockets else fallback
+
+
+def run(config: ServeConfig, console: Console) -> None:
+    """Blocking entry point used by the CLI; uses uvloop when installed."""
+    runner: Callable[[Awaitable[None]], None] = asyncio.run  # type: ignore[assignment]
+    try:
+        import uvloop
+
+        runner = uvloop.run  # type: ignore[assignment]
+    except ImportError:
+        pass
+    runner(serve(config, console))

@@ -1,0 +1,251 @@
+"""The aiohttp app that answers like a Postman mock: API key, CORS, match, delay, respond, log."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from .calllog import CallRecord, ResponseType
+from .config import MAX_DELAY_MS, ServeConfig
+from .dynamic import DynamicValues
+from .matching import IncomingRequest, Match, Miss
+from .responses import NOT_FOUND, ResponsePlan, has_body, json_error
+from .state import MockState
+from .templating import RenderContext, RequestData
+
+CallListener = Callable[[CallRecord], None]
+PREFLIGHT_MAX_AGE = "86400"
+
+
+class BadControlHeader(ValueError):
+    """An x-mock-* header whose value cannot be used."""
+
+
+@dataclass
+class Runtime:
+    """Per-app mutable state: the current compiled mock (swapped on reload) and listeners."""
+
+    config: ServeConfig
+    state: MockState
+    dynamic: DynamicValues
+    listeners: list[CallListener] = field(default_factory=list)
+    api_keys: tuple[bytes, ...] = ()
+
+    def emit(self, record: CallRecord) -> None:
+        for listener in self.listeners:
+            listener(record)
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def create_app(
+    config: ServeConfig,
+    state: MockState,
+    *,
+    listeners: Sequence[CallListener] = (),
+    extra_routes: Callable[[web.Application], None] | None = None,
+) -> web.Application:
+    """Build the mock app; `extra_routes` registers routes that win over the catch-all."""
+    app = web.Application(client_max_size=config.max_body_size)
+    app[RUNTIME] = Runtime(
+        config=config,
+        state=state,
+        dynamic=DynamicValues(config.seed),
+        listeners=list(listeners),
+        api_keys=tuple(k.encode() for k in config.api_keys),
+    )
+    if extra_routes is not None:
+        extra_routes(app)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    """Answer one call and hand its record to the listeners; never raises."""
+    started = time.perf_counter()
+    rt = request.app[RUNTIME]
+    answer = await _answer(rt, request)
+    resp, plan = answer.response, answer.plan
+    if rt.listeners:
+        rt.emit(
+            CallRecord.create(
+                method=request.method,
+                path=request.rel_url.raw_path,
+                query=request.rel_url.raw_query_string,
+                request_headers=tuple(request.headers.items()),
+                request_body=answer.request_body,
+                status_code=resp.status,
+                response_headers=tuple(resp.headers.items()),
+                response_body=answer.response_body,
+                response_type=answer.kind,
+                response_name=plan.example.name if plan is not None else None,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                delay_ms=answer.delay_ms,
+            )
+        )
+    return resp
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A response with what the call log needs to know about it."""
+
+    response: web.Response
+    kind: ResponseType
+    request_body: bytes = b""
+    response_body: bytes = b""
+    plan: ResponsePlan | None = None
+    delay_ms: int = 0
+
+
+async def _answer(rt: Runtime, request: web.Request) -> Answer:
+    config, state = rt.config, rt.state
+    cors_origin = request.headers.get("Origin", "*") if config.cors else None
+    preflight = (
+        config.cors
+        and request.method == "OPTIONS"
+        and "Access-Control-Request-Method" in request.headers
+    )
+
+    def error(status: int, name: str, message: str, body: bytes = b"", **extra: object) -> Answer:
+        resp, payload = json_error(status, name, message, **extra)
+        _add_cors(resp, cors_origin, None)
+        return Answer(resp, "noMatch" if status == 404 else "error", body, payload)
+
+    if rt.api_keys and not preflight and not _key_ok(rt.api_keys, request.headers):
+        return error(401, "unauthorizedError",
+                     "This mock server is private: send a valid API key in the x-api-key header.")
+    try:
+        body = await _read_body(request, config.max_body_size)
+    except web.HTTPRequestEntityTooLarge:
+        return error(413, "requestEntityTooLargeError",
+                     f"The request body is larger than the {config.max_body_size}-byte limit.")
+    try:
+        delay_ms = _delay(request.headers, config.delay_ms)
+    except BadControlHeader as exc:
+        return error(400, "invalidRequestError", str(exc))
+
+    if state.server_response is not None:
+        match: Match | Miss = Match(state.server_response.example, 0, "serverResponse", {})
+    else:
+        incoming = IncomingRequest.from_parts(request.method, request.raw_path, request.headers, body)
+        match = state.index.match(incoming)
+        if isinstance(match, Miss) and request.method == "HEAD":
+            # HEAD mirrors GET, as HTTP servers do; Postman's docs say nothing.
+            match = state.index.match(
+                IncomingRequest.from_parts("GET", request.raw_path, request.headers, body)
+            )
+    if isinstance(match, Miss):
+        if preflight:
+            return Answer(_preflight(request, cors_origin or "*"), "preflight", body)
+        message = NOT_FOUND["message"] if match.reason == "noMatch" else match.message
+        return error(404, NOT_FOUND["name"], message, body,
+                     header=NOT_FOUND["header"], **_explain(match))
+
+    plan = state.plans[match.example.index]
+    ctx = None
+    if not plan.is_static or match.captures:
+        ctx = RenderContext(
+            captures=match.captures,
+            request=RequestData(
+                method=request.method,
+                path=request.rel_url.raw_path,
+                query=tuple(request.rel_url.query.items()),
+                headers=request.headers,
+                body=body,
+            ),
+            dynamic=rt.dynamic,
+        )
+    send_body = has_body(request.method, plan.status)
+    payload = plan.render_body(ctx) if plan.status not in (204, 304) and plan.status >= 200 else b""
+    headers = CIMultiDict(plan.render_headers(ctx))
+    resp = web.Response(
+        status=plan.status,
+        reason=plan.reason,
+        body=payload if send_body or request.method == "HEAD" else None,
+        headers=headers,
+    )
+    _add_cors(resp, cors_origin, plan)
+    if delay_ms:
+        await asyncio.sleep(delay_ms / 1000)
+    return Answer(resp, "example", body, payload, plan, delay_ms)
+
+
+def _key_ok(keys: tuple[bytes, ...], headers: CIMultiDictProxy[str]) -> bool:
+    given = headers.get("x-api-key", "").encode("utf-8", "surrogateescape")
+    ok = False
+    for key in keys:  # compare with every key so timing says nothing about which matched
+        ok |= hmac.compare_digest(given, key)
+    return ok
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    if not request.body_exists:
+        return b""
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    return await request.read()
+
+
+def _delay(headers: CIMultiDictProxy[str], default_ms: int) -> int:
+    raw = headers.get("x-mock-response-delay")
+    if raw is None:
+        return default_ms
+    value = raw.strip()
+    if not value.isdigit() or not 1 <= int(value) <= MAX_DELAY_MS:
+        raise BadControlHeader(
+            f"x-mock-response-delay must be a whole number of milliseconds from 1 to "
+            f"{MAX_DELAY_MS}, got {raw!r}"
+        )
+    return int(value)
+
+
+def _add_cors(resp: web.StreamResponse, origin: str | None, plan: ResponsePlan | None) -> None:
+    if origin is None or (plan is not None and plan.sets_allow_origin):
+        return
+    resp.headers["Access-Control-Allow-Origin"] = origin
+    if origin != "*":
+        # Echoing the origin (not "*") lets browsers send credentials to the mock.
+        resp.headers["Access-Control-Allow-Credentials"] = "true"
+        resp.headers.add("Vary", "Origin")
+    if plan is not None and plan.expose_headers:
+        resp.headers["Access-Control-Expose-Headers"] = plan.expose_headers
+
+
+def _preflight(request: web.Request, origin: str) -> web.Response:
+    method = request.headers.get("Access-Control-Request-Method", "")
+    headers = {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": method or "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
+        "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+    }
+    asked = request.headers.get("Access-Control-Request-Headers")
+    if asked:
+        headers["Access-Control-Allow-Headers"] = asked
+    if origin != "*":
+        headers["Access-Control-Allow-Credentials"] = "true"
+        headers["Vary"] = "Origin"
+    return web.Response(status=204, headers=headers)
+
+
+def _explain(miss: Miss) -> dict[str, object]:
+    """The engine's explanation, as extra keys of the 404 body."""
+    return {
+        "nearest": [
+            {
+                "name": r.example.name,
+                "request": f"{r.example.request.method} {r.example.request.url.raw}",
+                "location": r.example.location,
+                "rejectedBy": r.stage,
+                "reason": r.detail,
+            }
+            for r in miss.nearest
+        ]
+    }
