@@ -110,6 +110,8 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
               callback=_converter(parse_size), metavar="BYTES", help="Cut logged bodies at this size.")
 @click.option("--redact", multiple=True, envvar="POSTMOCK_REDACT", metavar="HEADER",
               help="Also mask this header's value in the log. Repeatable.")
+@click.option("-w", "--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              envvar="POSTMOCK_WORKERS", help="Processes sharing the port (SO_REUSEPORT).")
 def serve(
     collection: Path,
     environment: Path | None,
@@ -133,6 +135,7 @@ def serve(
     log_max: int,
     log_body_cap: int,
     redact: tuple[str, ...],
+    workers: int,
 ) -> None:
     """Serve COLLECTION's saved examples as a mock HTTP server."""
     config = ServeConfig(
@@ -157,6 +160,7 @@ def serve(
         log_max=log_max,
         log_body_cap=log_body_cap,
         redact=redact,
+        workers=workers,
     )
     from .serve import run  # the server's imports are only paid for by `serve`
 

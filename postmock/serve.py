@@ -173,7 +173,17 @@ def _bound_port(site: web.TCPSite, fallback: int) -> int:
 
 
 def run(config: ServeConfig, console: Console) -> None:
-    """Blocking entry point used by the CLI; uses uvloop when installed."""
+    """Blocking entry point used by the CLI: one process, or a supervisor of workers."""
+    if config.workers > 1:
+        from .workers import run_workers
+
+        run_workers(config, console)
+    else:
+        run_single(config, console)
+
+
+def run_single(config: ServeConfig, console: Console, *, ready: Callable[[str], None] | None = None) -> None:
+    """Serve in this process until a signal; uses uvloop when installed."""
     runner: Callable[[Awaitable[None]], None] = asyncio.run  # type: ignore[assignment]
     try:
         import uvloop
@@ -181,4 +191,4 @@ def run(config: ServeConfig, console: Console) -> None:
         runner = uvloop.run  # type: ignore[assignment]
     except ImportError:
         pass
-    runner(serve(config, console))
+    runner(serve(config, console, ready=ready))
