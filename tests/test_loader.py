@@ -257,7 +257,7 @@ def kv(*triples: tuple) -> tuple[KeyValue, ...]:
         ),
         pytest.param(
             {"raw": "{{baseUrl}}/pets/:petId/", "host": "{{baseUrl}}", "path": "/pets/:petId/"},
-            Url(raw="{{baseUrl}}/pets/:petId/", host="{{baseUrl}}", path=("pets", ":petId")),
+            Url(raw="{{baseUrl}}/pets/:petId/", host="{{baseUrl}}", path=("pets", ":petId", "")),
             id="object-host-string-path-string",
         ),
         pytest.param(

@@ -1030,3 +1030,15 @@ class TestShadowed:
         )
         assert len(shadowed_examples(index(coll))) == 1
         assert shadowed_examples(index(coll, MatchConfig(match_headers=("X-V",)))) == []
+
+
+@pytest.mark.parametrize(
+    ("target", "rule", "score"),
+    [("/users/", "exact", 115), ("/users", "trailingSlash", 110)],
+    ids=["slash-exact", "slash-missing"],
+)
+def test_trailing_slash_of_a_string_url_counts(target: str, rule: str, score: float) -> None:
+    # A URL written as a string keeps its trailing slash, as Postman stores it.
+    found = index(collection(ex("slash", "{{baseUrl}}/users/"))).match(request("GET", target))
+    assert isinstance(found, Match)
+    assert (found.rule, found.score) == (rule, score)

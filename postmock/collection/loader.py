@@ -142,7 +142,7 @@ class _Loader:
         if raw is None:
             return ()
         if isinstance(raw, str):
-            return tuple(s for s in raw.split("/") if s != "") if raw.strip("/") else ()
+            return split_path(raw)
         if not isinstance(raw, list):
             self.warn(where, f"path must be a string or a list, got {type(raw).__name__}")
             return ()
@@ -314,7 +314,7 @@ def parse_url_string(raw: str) -> Url:
     port = ""
     if ":" in host and not host.startswith("{{") and host.rsplit(":", 1)[1].isdigit():
         host, port = host.rsplit(":", 1)
-    path = tuple(s for s in path_text.split("/") if s != "") if slash else ()
+    path = split_path(path_text) if slash else ()
     query = []
     if query_text:
         for part in query_text.split("&"):
@@ -323,6 +323,14 @@ def parse_url_string(raw: str) -> Url:
             key, _, value = part.partition("=")
             query.append(KeyValue(key, value))
     return Url(raw=raw, host=host, path=path, query=tuple(query), protocol=protocol, port=port)
+
+
+def split_path(text: str) -> tuple[str, ...]:
+    """Path segments; a trailing slash is kept as a last empty segment, as Postman stores it."""
+    segments = [s for s in text.split("/") if s != ""]
+    if segments and text.endswith("/"):
+        segments.append("")
+    return tuple(segments)
 
 
 def _parse_header_string(raw: str) -> Iterator[KeyValue]:
