@@ -195,9 +195,10 @@ class CallStore:
             self._conn.execute("BEGIN IMMEDIATE")
             self._conn.executemany(_INSERT, rows)
             if max_records is not None:
+                # seq only grows, so the newest seq minus the limit is the cut: two index
+                # lookups, not an OFFSET walk over every kept row on each batch.
                 self._conn.execute(
-                    "DELETE FROM calls WHERE seq <= "
-                    "(SELECT seq FROM calls ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                    "DELETE FROM calls WHERE seq <= (SELECT max(seq) FROM calls) - ?",
                     (max_records,),
                 )
             self._conn.execute("COMMIT")

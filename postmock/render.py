@@ -185,11 +185,12 @@ class LiveCallView:
         self._total = 0
         self._shown = -1
         self._skipped = 0
+        self._terminal = console.is_terminal  # asked once: rich re-checks the fd every time
 
     @property
     def is_terminal(self) -> bool:
         """Whether the view draws a live table (else plain lines)."""
-        return self.console.is_terminal
+        return self._terminal
 
     def add(self, record: CallRecord) -> None:
         """Note a call; it appears on the next refresh."""
@@ -260,7 +261,9 @@ class LiveCallView:
                 table.caption = "waiting for calls…"
             self._live.update(table, refresh=True)
             return
-        if skipped:
-            self.console.print(f"… {skipped} calls not shown (output was blocked)", markup=False)
-        for record in lines:
-            self.console.print(plain_line(record), markup=False, highlight=False, soft_wrap=True)
+        # Plain lines go out in one write per refresh: no Rich layout per call.
+        out = [f"… {skipped} calls not shown (output was blocked)"] if skipped else []
+        out.extend(plain_line(record) for record in lines)
+        if out:
+            self.console.file.write("\n".join(out) + "\n")
+            self.console.file.flush()

@@ -14,7 +14,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from .calllog import CallRecord, ResponseType
 from .config import MAX_DELAY_MS, ServeConfig
 from .dynamic import DynamicValues
-from .matching import IncomingRequest, Match, Miss
+from .matching import Match, Miss
 from .responses import NOT_FOUND, ResponsePlan, has_body, json_error
 from .state import MockState
 from .templating import RenderContext, RequestData
@@ -135,13 +135,7 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
     if state.server_response is not None:
         match: Match | Miss = Match(state.server_response.example, 0, "serverResponse", {})
     else:
-        incoming = IncomingRequest.from_parts(request.method, request.raw_path, request.headers, body)
-        match = state.index.match(incoming)
-        if isinstance(match, Miss) and request.method == "HEAD":
-            # HEAD mirrors GET, as HTTP servers do; Postman's docs say nothing.
-            match = state.index.match(
-                IncomingRequest.from_parts("GET", request.raw_path, request.headers, body)
-            )
+        match = state.cache.match(request.method, request.raw_path, request.headers, body)
     if isinstance(match, Miss):
         if preflight:
             return Answer(_preflight(request, cors_origin or "*"), "preflight", body)
@@ -151,7 +145,7 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
 
     plan = state.plans[match.example.index]
     ctx = None
-    if not plan.is_static or match.captures:
+    if not plan.is_static:
         ctx = RenderContext(
             captures=match.captures,
             request=RequestData(
