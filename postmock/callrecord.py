@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import secrets
 import time
@@ -27,12 +28,27 @@ _SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
 TRUNCATION_MARK = "\n…[postmock: body truncated, {total} characters in total]"
 
 _sequence = itertools.count()
+_process_tag = secrets.token_hex(4)
+
+
+def _new_process() -> None:
+    # A forked worker must not share its parent's tag: ids from both land in one store.
+    global _sequence, _process_tag
+    _sequence = itertools.count()
+    _process_tag = secrets.token_hex(4)
+
+
+os.register_at_fork(after_in_child=_new_process)
 
 
 def new_call_id(served_at: float | None = None) -> str:
-    """Return a unique id that sorts by time: 12 hex ms + 4 hex sequence + 8 hex random."""
+    """Return a unique id that sorts by time: 12 hex ms + 4 hex sequence + 8 hex process tag.
+
+    The tag is random per process, so ids from several processes of one server never clash;
+    drawing it once (not per call) keeps the system's random source off the hot path.
+    """
     millis = int((time.time() if served_at is None else served_at) * 1000)
-    return f"{millis:012x}{next(_sequence) & 0xFFFF:04x}{secrets.token_hex(4)}"
+    return f"{millis:012x}{next(_sequence) & 0xFFFF:04x}{_process_tag}"
 
 
 def body_text(data: bytes | str) -> str:

@@ -70,48 +70,159 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 
 @cli.command()
 @click.argument("collection", type=_FILE)
-@click.option("-e", "--environment", type=_FILE, envvar="POSTMOCK_ENVIRONMENT",
-              help="Postman environment file whose values feed {{variables}}.")
-@click.option("--globals", "globals_file", type=_FILE, envvar="POSTMOCK_GLOBALS",
-              help="Postman globals file (below the environment; Postman's mocks ignore globals).")
-@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", envvar="POSTMOCK_VAR",
-              callback=_converter(parse_assignment), help="Set a variable; beats every file.")
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="POSTMOCK_HOST",
-              help="Interface to bind (0.0.0.0 exposes the mock to your network).")
-@click.option("-p", "--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
-              envvar="POSTMOCK_PORT", help="Port to listen on (0 picks a free one).")
-@click.option("--api-key", "api_keys", multiple=True, envvar="POSTMOCK_API_KEY", metavar="KEY",
-              help="Make the mock private: every call needs x-api-key. Repeatable.")
-@click.option("--delay", default="none", show_default=True, envvar="POSTMOCK_DELAY",
-              callback=_converter(parse_delay), help="Network delay: none, 2g (300 ms), 3g (100 ms) or MS.")
-@click.option("--match-body/--no-match-body", default=False, envvar="POSTMOCK_MATCH_BODY",
-              help="Drop examples whose saved request body differs from the call's.")
-@click.option("--match-headers", default="", envvar="POSTMOCK_MATCH_HEADERS", metavar="K1,K2",
-              callback=_converter(_header_list), help="Drop examples lacking these request headers.")
-@click.option("--fuzzy/--no-fuzzy", default=True, envvar="POSTMOCK_FUZZY", show_default=True,
-              help="Allow the 'document distance' path rule (near-miss paths still match).")
-@click.option("--seed", type=int, envvar="POSTMOCK_SEED", help="Seed dynamic variables for repeatable bodies.")
-@click.option("--max-body-size", default="1m", show_default=True, envvar="POSTMOCK_MAX_BODY_SIZE",
-              callback=_converter(parse_size), metavar="BYTES", help="Larger request bodies get 413.")
-@click.option("--server-response", envvar="POSTMOCK_SERVER_RESPONSE", metavar="NAME",
-              help="Answer every call with this example (an outage drill).")
-@click.option("--cors/--no-cors", default=True, envvar="POSTMOCK_CORS", show_default=True,
-              help="Add CORS headers and answer preflights.")
-@click.option("-q", "--quiet", is_flag=True, envvar="POSTMOCK_QUIET", help="No call table or lines.")
-@click.option("--reload/--no-reload", default=True, envvar="POSTMOCK_RELOAD", show_default=True,
-              help="Recompile when the collection or environment file changes.")
-@click.option("--log-db", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path(".postmock") / "calls.db", show_default=True, envvar="POSTMOCK_LOG_DB",
-              help="Call-log store (SQLite).")
+@click.option(
+    "-e",
+    "--environment",
+    type=_FILE,
+    envvar="POSTMOCK_ENVIRONMENT",
+    help="Postman environment file whose values feed {{variables}}.",
+)
+@click.option(
+    "--globals",
+    "globals_file",
+    type=_FILE,
+    envvar="POSTMOCK_GLOBALS",
+    help="Postman globals file (below the environment; Postman's mocks ignore globals).",
+)
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="KEY=VALUE",
+    envvar="POSTMOCK_VAR",
+    callback=_converter(parse_assignment),
+    help="Set a variable; beats every file.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="POSTMOCK_HOST",
+    help="Interface to bind (0.0.0.0 exposes the mock to your network).",
+)
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    envvar="POSTMOCK_PORT",
+    help="Port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    envvar="POSTMOCK_API_KEY",
+    metavar="KEY",
+    help="Make the mock private: every call needs x-api-key. Repeatable.",
+)
+@click.option(
+    "--delay",
+    default="none",
+    show_default=True,
+    envvar="POSTMOCK_DELAY",
+    callback=_converter(parse_delay),
+    help="Network delay: none, 2g (300 ms), 3g (100 ms) or MS.",
+)
+@click.option(
+    "--match-body/--no-match-body",
+    default=False,
+    envvar="POSTMOCK_MATCH_BODY",
+    help="Drop examples whose saved request body differs from the call's.",
+)
+@click.option(
+    "--match-headers",
+    default="",
+    envvar="POSTMOCK_MATCH_HEADERS",
+    metavar="K1,K2",
+    callback=_converter(_header_list),
+    help="Drop examples lacking these request headers.",
+)
+@click.option(
+    "--fuzzy/--no-fuzzy",
+    default=True,
+    envvar="POSTMOCK_FUZZY",
+    show_default=True,
+    help="Allow the 'document distance' path rule (near-miss paths still match).",
+)
+@click.option(
+    "--seed", type=int, envvar="POSTMOCK_SEED", help="Seed dynamic variables for repeatable bodies."
+)
+@click.option(
+    "--max-body-size",
+    default="1m",
+    show_default=True,
+    envvar="POSTMOCK_MAX_BODY_SIZE",
+    callback=_converter(parse_size),
+    metavar="BYTES",
+    help="Larger request bodies get 413.",
+)
+@click.option(
+    "--server-response",
+    envvar="POSTMOCK_SERVER_RESPONSE",
+    metavar="NAME",
+    help="Answer every call with this example (an outage drill).",
+)
+@click.option(
+    "--cors/--no-cors",
+    default=True,
+    envvar="POSTMOCK_CORS",
+    show_default=True,
+    help="Add CORS headers and answer preflights.",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, envvar="POSTMOCK_QUIET", help="No call table or lines."
+)
+@click.option(
+    "--reload/--no-reload",
+    default=True,
+    envvar="POSTMOCK_RELOAD",
+    show_default=True,
+    help="Recompile when the collection or environment file changes.",
+)
+@click.option(
+    "--log-db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(".postmock") / "calls.db",
+    show_default=True,
+    envvar="POSTMOCK_LOG_DB",
+    help="Call-log store (SQLite).",
+)
 @click.option("--no-log", is_flag=True, envvar="POSTMOCK_NO_LOG", help="Keep no call log.")
-@click.option("--log-max", type=click.IntRange(1), default=10_000, show_default=True,
-              envvar="POSTMOCK_LOG_MAX", help="Keep at most this many calls.")
-@click.option("--log-body-cap", default="64k", show_default=True, envvar="POSTMOCK_LOG_BODY_CAP",
-              callback=_converter(parse_size), metavar="BYTES", help="Cut logged bodies at this size.")
-@click.option("--redact", multiple=True, envvar="POSTMOCK_REDACT", metavar="HEADER",
-              help="Also mask this header's value in the log. Repeatable.")
-@click.option("-w", "--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              envvar="POSTMOCK_WORKERS", help="Processes sharing the port (SO_REUSEPORT).")
+@click.option(
+    "--log-max",
+    type=click.IntRange(1),
+    default=10_000,
+    show_default=True,
+    envvar="POSTMOCK_LOG_MAX",
+    help="Keep at most this many calls.",
+)
+@click.option(
+    "--log-body-cap",
+    default="64k",
+    show_default=True,
+    envvar="POSTMOCK_LOG_BODY_CAP",
+    callback=_converter(parse_size),
+    metavar="BYTES",
+    help="Cut logged bodies at this size.",
+)
+@click.option(
+    "--redact",
+    multiple=True,
+    envvar="POSTMOCK_REDACT",
+    metavar="HEADER",
+    help="Also mask this header's value in the log. Repeatable.",
+)
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    envvar="POSTMOCK_WORKERS",
+    help="Processes sharing the port (SO_REUSEPORT).",
+)
 def serve(
     collection: Path,
     environment: Path | None,
@@ -207,24 +318,48 @@ def _status(value: str) -> str:
 
 
 @cli.command()
-@click.option("--url", default="http://127.0.0.1:3000", show_default=True, envvar="POSTMOCK_URL",
-              help="A running postmock server to read from.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="POSTMOCK_LOG_DB",
-              help="Read a call-log store file instead (works after the server stopped).")
+@click.option(
+    "--url",
+    default="http://127.0.0.1:3000",
+    show_default=True,
+    envvar="POSTMOCK_URL",
+    help="A running postmock server to read from.",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="POSTMOCK_LOG_DB",
+    help="Read a call-log store file instead (works after the server stopped).",
+)
 @click.option("-f", "--follow", is_flag=True, help="Keep showing new calls until Ctrl-C.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON call per line (the API's shape).")
-@click.option("-n", "--limit", type=click.IntRange(1), default=50, show_default=True,
-              help="Show the newest N calls.")
-@click.option("--status", callback=_converter(_status), metavar="CODE",
-              help="Only this status code (404) or class (4xx).")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="Show the newest N calls.",
+)
+@click.option(
+    "--status",
+    callback=_converter(_status),
+    metavar="CODE",
+    help="Only this status code (404) or class (4xx).",
+)
 @click.option("--method", metavar="METHOD", help="Only this request method.")
 @click.option("--path", metavar="TEXT", help="Only paths containing TEXT (case-insensitive).")
 @click.option("--search", metavar="TEXT", help="Only calls with TEXT in path, example or bodies.")
-@click.option("--since", callback=_converter(_since), metavar="TIME",
-              help="Only calls since TIME: ISO-8601, epoch seconds or a duration (15m, 2h).")
+@click.option(
+    "--since",
+    callback=_converter(_since),
+    metavar="TIME",
+    help="Only calls since TIME: ISO-8601, epoch seconds or a duration (15m, 2h).",
+)
 @click.option("--show", metavar="ID", help="Show one call in full.")
-@click.option("--api-key", envvar="POSTMOCK_API_KEY", metavar="KEY",
-              help="x-api-key for a private server.")
+@click.option(
+    "--api-key", envvar="POSTMOCK_API_KEY", metavar="KEY", help="x-api-key for a private server."
+)
 def logs(
     url: str,
     db: Path | None,

@@ -79,13 +79,23 @@ def print_warnings(console: Console, state: MockState) -> None:
         console.print(f"[yellow]… and {rest} more warnings; `postmock validate` lists them all[/]")
 
 
-async def serve(config: ServeConfig, console: Console, *, ready: Callable[[str], None] | None = None) -> None:
-    """Serve until SIGINT/SIGTERM; raises PostmockError when the mock cannot start."""
+async def serve(
+    config: ServeConfig,
+    console: Console,
+    *,
+    ready: Callable[[str], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start."""
     state = load_state(config)
     log = None
     if config.log_db is not None:
-        log = CallLog(config.log_db, max_records=config.log_max, body_cap=config.log_body_cap,
-                      redact=config.redact)
+        log = CallLog(
+            config.log_db,
+            max_records=config.log_max,
+            body_cap=config.log_body_cap,
+            redact=config.redact,
+        )
         await log.start()
     view = None if config.quiet else LiveCallView(console)
     listeners = [x.add for x in (log, view) if x is not None]
@@ -104,7 +114,9 @@ async def serve(config: ServeConfig, console: Console, *, ready: Callable[[str],
         await runner.cleanup()
         if log is not None:
             await log.close()
-        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        reason = (
+            "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        )
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {reason}") from None
     url = f"http://{_display_host(config.host)}:{_bound_port(site, config.port)}"
     console.print(banner(config, state, url), highlight=False)
@@ -112,11 +124,14 @@ async def serve(config: ServeConfig, console: Console, *, ready: Callable[[str],
     if ready is not None:
         ready(url)
 
-    stop = asyncio.Event()
+    if stop is None:
+        stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    signals = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+            signals.append(sig)
     tasks: list[asyncio.Task[None]] = []
     if view is not None:
         tasks.append(asyncio.create_task(view.run()))
@@ -125,6 +140,8 @@ async def serve(config: ServeConfig, console: Console, *, ready: Callable[[str],
     try:
         await stop.wait()
     finally:
+        for sig in signals:  # an embedding loop (tests) gets its own signal handling back
+            loop.remove_signal_handler(sig)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -134,7 +151,9 @@ async def serve(config: ServeConfig, console: Console, *, ready: Callable[[str],
         console.print("postmock stopped", highlight=False)
 
 
-async def _watch(config: ServeConfig, app: web.Application, console: Console, stop: asyncio.Event) -> None:
+async def _watch(
+    config: ServeConfig, app: web.Application, console: Console, stop: asyncio.Event
+) -> None:
     """Recompile when a watched file changes; a broken edit keeps the running version."""
     from watchfiles import awatch
 
@@ -153,8 +172,9 @@ async def reload(config: ServeConfig, app: web.Application, console: Console) ->
     try:
         state = await asyncio.get_running_loop().run_in_executor(None, load_state, config)
     except PostmockError as exc:
-        console.print(f"[red]reload failed[/], still serving the previous version: {exc}",
-                      highlight=False)
+        console.print(
+            f"[red]reload failed[/], still serving the previous version: {exc}", highlight=False
+        )
         return False
     app[RUNTIME].state = state
     console.print(f"[green]reloaded[/] {state.example_count} examples", highlight=False)
@@ -182,7 +202,9 @@ def run(config: ServeConfig, console: Console) -> None:
         run_single(config, console)
 
 
-def run_single(config: ServeConfig, console: Console, *, ready: Callable[[str], None] | None = None) -> None:
+def run_single(
+    config: ServeConfig, console: Console, *, ready: Callable[[str], None] | None = None
+) -> None:
     """Serve in this process until a signal; uses uvloop when installed."""
     runner: Callable[[Awaitable[None]], None] = asyncio.run  # type: ignore[assignment]
     try:

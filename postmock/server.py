@@ -120,13 +120,19 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
         return Answer(resp, "noMatch" if status == 404 else "error", body, payload)
 
     if rt.api_keys and not preflight and not _key_ok(rt.api_keys, request.headers):
-        return error(401, "unauthorizedError",
-                     "This mock server is private: send a valid API key in the x-api-key header.")
+        return error(
+            401,
+            "unauthorizedError",
+            "This mock server is private: send a valid API key in the x-api-key header.",
+        )
     try:
         body = await _read_body(request, config.max_body_size)
     except web.HTTPRequestEntityTooLarge:
-        return error(413, "requestEntityTooLargeError",
-                     f"The request body is larger than the {config.max_body_size}-byte limit.")
+        return error(
+            413,
+            "requestEntityTooLargeError",
+            f"The request body is larger than the {config.max_body_size}-byte limit.",
+        )
     try:
         delay_ms = _delay(request.headers, config.delay_ms)
     except BadControlHeader as exc:
@@ -140,8 +146,9 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
         if preflight:
             return Answer(_preflight(request, cors_origin or "*"), "preflight", body)
         message = NOT_FOUND["message"] if match.reason == "noMatch" else match.message
-        return error(404, NOT_FOUND["name"], message, body,
-                     header=NOT_FOUND["header"], **_explain(match))
+        return error(
+            404, NOT_FOUND["name"], message, body, header=NOT_FOUND["header"], **_explain(match)
+        )
 
     plan = state.plans[match.example.index]
     ctx = None

@@ -13,7 +13,6 @@ from .matching import IncomingRequest, Match, MatchConfig, MatchIndex, Miss
 from .responses import ResponsePlan
 from .variables import VariableScope
 
-
 CONTROL_HEADERS = (
     "x-mock-response-code",
     "x-mock-response-id",
@@ -38,7 +37,9 @@ class MatchCache:
         self.match_headers = match_headers
         self.entries: dict[tuple[object, ...], Match | Miss] = {}
 
-    def match(self, method: str, path_qs: str, headers: Mapping[str, str], body: bytes) -> Match | Miss:
+    def match(
+        self, method: str, path_qs: str, headers: Mapping[str, str], body: bytes
+    ) -> Match | Miss:
         if len(body) > CACHE_MAX_BODY or "x-mock-match-request-headers" in headers:
             return self._compute(method, path_qs, headers, body)
         key = (
@@ -57,7 +58,9 @@ class MatchCache:
             self.entries[key] = found
         return found
 
-    def _compute(self, method: str, path_qs: str, headers: Mapping[str, str], body: bytes) -> Match | Miss:
+    def _compute(
+        self, method: str, path_qs: str, headers: Mapping[str, str], body: bytes
+    ) -> Match | Miss:
         found = self.index.match(IncomingRequest.from_parts(method, path_qs, headers, body))
         if isinstance(found, Miss) and method == "HEAD":
             # HEAD mirrors GET, as HTTP servers do; Postman's docs say nothing.
@@ -121,6 +124,7 @@ def _find_server_response(collection: Collection, index: MatchIndex, name: str) 
             return by_id[0]
         errors = sorted({ex.name for ex in collection.examples if ex.code >= 500 and ex.name})
         hint = f"; 5xx examples: {', '.join(errors[:8])}" if errors else ""
-        raise LoadError(f"--server-response: no example named {name!r}{hint}",
-                        file=collection.source)
+        raise LoadError(
+            f"--server-response: no example named {name!r}{hint}", file=collection.source
+        )
     return found

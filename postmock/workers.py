@@ -74,8 +74,9 @@ def run_workers(config: ServeConfig, console: Console) -> None:
             if message[0] != "ready":
                 raise StartupError(message[1])
             url = message[1]
-        console.print(banner(config, state, url) + f"\n  {config.workers} worker processes",
-                      highlight=False)
+        console.print(
+            banner(config, state, url) + f"\n  {config.workers} worker processes", highlight=False
+        )
         print_warnings(console, state)
         asyncio.run(_supervise(config, console, [p for p, _ in procs]))
     finally:

@@ -15,18 +15,29 @@ from postmock.variables import VariableScope
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 
 
-def example(name: str, url: str, code: int = 200, headers: list[Any] | None = None,
-            body: str | None = None, method: str = "GET") -> dict[str, Any]:
+def example(
+    name: str,
+    url: str,
+    code: int = 200,
+    headers: list[Any] | None = None,
+    body: str | None = None,
+    method: str = "GET",
+) -> dict[str, Any]:
     req: dict[str, Any] = {"method": method, "url": url, "header": headers or []}
     if body is not None:
         req["body"] = {"mode": "raw", "raw": body, "options": {"raw": {"language": "json"}}}
-    return {"name": name, "request": req, "response": [
-        {"name": name, "code": code, "originalRequest": req, "body": name}]}
+    return {
+        "name": name,
+        "request": req,
+        "response": [{"name": name, "code": code, "originalRequest": req, "body": name}],
+    }
 
 
 def make_cache(*items: dict[str, Any], match_headers: tuple[str, ...] = ()) -> MatchCache:
     coll = collection_from_json({"info": {"name": "t", "schema": SCHEMA}, "item": list(items)})
-    index = MatchIndex.compile(coll, VariableScope.build(coll), MatchConfig(match_headers=match_headers))
+    index = MatchIndex.compile(
+        coll, VariableScope.build(coll), MatchConfig(match_headers=match_headers)
+    )
     return MatchCache(index, match_headers)
 
 

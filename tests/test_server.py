@@ -25,17 +25,33 @@ MakeClient = Callable[..., Awaitable[Client]]
 JSON = [{"key": "Content-Type", "value": "application/json"}]
 
 
-def req(method: str, raw: str, body: str | None = None, headers: list[Any] | None = None) -> dict[str, Any]:
+def req(
+    method: str, raw: str, body: str | None = None, headers: list[Any] | None = None
+) -> dict[str, Any]:
     r: dict[str, Any] = {"method": method, "url": raw, "header": headers or []}
     if body is not None:
         r["body"] = {"mode": "raw", "raw": body, "options": {"raw": {"language": "json"}}}
     return r
 
 
-def ex(name: str, request: dict[str, Any], code: int, body: str | None, headers: list[Any] | None = None,
-       status: str = "", **extra: Any) -> dict[str, Any]:
-    return {"name": name, "originalRequest": request, "code": code, "status": status,
-            "header": JSON if headers is None else headers, "body": body, **extra}
+def ex(
+    name: str,
+    request: dict[str, Any],
+    code: int,
+    body: str | None,
+    headers: list[Any] | None = None,
+    status: str = "",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "originalRequest": request,
+        "code": code,
+        "status": status,
+        "header": JSON if headers is None else headers,
+        "body": body,
+        **extra,
+    }
 
 
 def collection() -> dict[str, Any]:
@@ -43,46 +59,133 @@ def collection() -> dict[str, Any]:
     user = req("GET", "{{baseUrl}}/users/:userId")
     create = req("POST", "{{baseUrl}}/users", '{"name": "Ada"}', JSON)
     return {
-        "info": {"name": "Server test", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "variable": [{"key": "baseUrl", "value": "https://api.example.com/v1"}, {"key": "greeting", "value": "hi"}],
+        "info": {
+            "name": "Server test",
+            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
+        },
+        "variable": [
+            {"key": "baseUrl", "value": "https://api.example.com/v1"},
+            {"key": "greeting", "value": "hi"},
+        ],
         "item": [
-            {"name": "List users", "request": users, "response": [
-                ex("Users", users, 200, '[{"id": 1}]', status="OK",
-                   headers=JSON + [{"key": "Content-Length", "value": "999"},
-                                   {"key": "Content-Encoding", "value": "gzip"},
-                                   {"key": "Transfer-Encoding", "value": "chunked"},
-                                   {"key": "X-Total", "value": "1"},
-                                   {"key": "Set-Cookie", "value": "a=1"},
-                                   {"key": "Set-Cookie", "value": "b=2"}]),
-                ex("Users error", users, 500, '{"error": "boom"}', status="Internal Server Error"),
-            ]},
-            {"name": "Get user", "request": user, "response": [
-                ex("One user", user, 200,
-                   '{"id": "{{userId}}", "greet": "{{greeting}}", "q": "{{$queryParams \'x\' \'none\'}}", '
-                   '"seg": "{{$pathSegments \'1\'}}", "agent": "{{$headers \'X-Agent\' \'?\'}}", '
-                   '"uuid": "{{$guid}}", "n": {{$randomInt}}}'),
-                ex("No user", user, 404, '{"error": "not found"}'),
-            ]},
-            {"name": "Create user", "request": create, "response": [
-                ex("Created", create, 201, '{"name": "{{$body \'name\' \'anon\'}}"}', status="Created",
-                   headers=JSON + [{"key": "Location", "value": "/v1/users/42"}]),
-            ]},
-            {"name": "Delete user", "request": req("DELETE", "{{baseUrl}}/users/:userId"), "response": [
-                ex("Deleted", req("DELETE", "{{baseUrl}}/users/:userId"), 204, "should not be sent"),
-            ]},
-            {"name": "Not modified", "request": req("GET", "{{baseUrl}}/cached"), "response": [
-                ex("Cached", req("GET", "{{baseUrl}}/cached"), 304, "nope"),
-            ]},
-            {"name": "Plain", "request": req("GET", "{{baseUrl}}/health"), "response": [
-                {"name": "Healthy", "originalRequest": req("GET", "{{baseUrl}}/health"), "code": 200,
-                 "_postman_previewlanguage": "text", "header": [], "body": "ok"},
-            ]},
-            {"name": "No type", "request": req("GET", "{{baseUrl}}/page"), "response": [
-                {"name": "Page", "code": 200, "header": None, "body": "<p>hi</p>", "id": "page-id-1"},
-            ]},
-            {"name": "Options", "request": req("OPTIONS", "{{baseUrl}}/special"), "response": [
-                ex("Special options", req("OPTIONS", "{{baseUrl}}/special"), 200, '{"allow": "GET"}'),
-            ]},
+            {
+                "name": "List users",
+                "request": users,
+                "response": [
+                    ex(
+                        "Users",
+                        users,
+                        200,
+                        '[{"id": 1}]',
+                        status="OK",
+                        headers=JSON
+                        + [
+                            {"key": "Content-Length", "value": "999"},
+                            {"key": "Content-Encoding", "value": "gzip"},
+                            {"key": "Transfer-Encoding", "value": "chunked"},
+                            {"key": "X-Total", "value": "1"},
+                            {"key": "Set-Cookie", "value": "a=1"},
+                            {"key": "Set-Cookie", "value": "b=2"},
+                        ],
+                    ),
+                    ex(
+                        "Users error",
+                        users,
+                        500,
+                        '{"error": "boom"}',
+                        status="Internal Server Error",
+                    ),
+                ],
+            },
+            {
+                "name": "Get user",
+                "request": user,
+                "response": [
+                    ex(
+                        "One user",
+                        user,
+                        200,
+                        '{"id": "{{userId}}", "greet": "{{greeting}}", '
+                        '"q": "{{$queryParams \'x\' \'none\'}}", '
+                        '"seg": "{{$pathSegments \'1\'}}", '
+                        '"agent": "{{$headers \'X-Agent\' \'?\'}}", '
+                        '"uuid": "{{$guid}}", "n": {{$randomInt}}}',
+                    ),
+                    ex("No user", user, 404, '{"error": "not found"}'),
+                ],
+            },
+            {
+                "name": "Create user",
+                "request": create,
+                "response": [
+                    ex(
+                        "Created",
+                        create,
+                        201,
+                        "{\"name\": \"{{$body 'name' 'anon'}}\"}",
+                        status="Created",
+                        headers=JSON + [{"key": "Location", "value": "/v1/users/42"}],
+                    ),
+                ],
+            },
+            {
+                "name": "Delete user",
+                "request": req("DELETE", "{{baseUrl}}/users/:userId"),
+                "response": [
+                    ex(
+                        "Deleted",
+                        req("DELETE", "{{baseUrl}}/users/:userId"),
+                        204,
+                        "should not be sent",
+                    ),
+                ],
+            },
+            {
+                "name": "Not modified",
+                "request": req("GET", "{{baseUrl}}/cached"),
+                "response": [
+                    ex("Cached", req("GET", "{{baseUrl}}/cached"), 304, "nope"),
+                ],
+            },
+            {
+                "name": "Plain",
+                "request": req("GET", "{{baseUrl}}/health"),
+                "response": [
+                    {
+                        "name": "Healthy",
+                        "originalRequest": req("GET", "{{baseUrl}}/health"),
+                        "code": 200,
+                        "_postman_previewlanguage": "text",
+                        "header": [],
+                        "body": "ok",
+                    },
+                ],
+            },
+            {
+                "name": "No type",
+                "request": req("GET", "{{baseUrl}}/page"),
+                "response": [
+                    {
+                        "name": "Page",
+                        "code": 200,
+                        "header": None,
+                        "body": "<p>hi</p>",
+                        "id": "page-id-1",
+                    },
+                ],
+            },
+            {
+                "name": "Options",
+                "request": req("OPTIONS", "{{baseUrl}}/special"),
+                "response": [
+                    ex(
+                        "Special options",
+                        req("OPTIONS", "{{baseUrl}}/special"),
+                        200,
+                        '{"allow": "GET"}',
+                    ),
+                ],
+            },
         ],
     }
 
@@ -104,8 +207,12 @@ class MockTestServer(TestServer):
 @pytest.fixture
 def make_client(aiohttp_client: Any, collection_file: Path) -> MakeClient:
     async def make(**options: Any) -> Client:
-        config = ServeConfig(collection=collection_file, log_db=None, reload=False, quiet=True, **options)
-        client: Client = await aiohttp_client(MockTestServer(create_app(config, load_state(config))))
+        config = ServeConfig(
+            collection=collection_file, log_db=None, reload=False, quiet=True, **options
+        )
+        client: Client = await aiohttp_client(
+            MockTestServer(create_app(config, load_state(config)))
+        )
         return client
 
     return make
@@ -160,7 +267,9 @@ async def test_request_body_helper(make_client: MakeClient) -> None:
     assert resp.status == 201
     assert await resp.json() == {"name": "Grace"}
     assert resp.headers["Location"] == "/v1/users/42"
-    resp = await client.post("/v1/users", data=b"not json", headers={"Content-Type": "application/json"})
+    resp = await client.post(
+        "/v1/users", data=b"not json", headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 201
     assert await resp.json() == {"name": "anon"}
 
@@ -179,8 +288,11 @@ async def test_no_body(make_client: MakeClient, method: str, path: str, status: 
 
 @pytest.mark.parametrize(
     ("path", "content_type"),
-    [("/v1/health", "text/plain; charset=utf-8"), ("/v1/page", "text/html; charset=utf-8"),
-     ("/v1/users", "application/json")],
+    [
+        ("/v1/health", "text/plain; charset=utf-8"),
+        ("/v1/page", "text/html; charset=utf-8"),
+        ("/v1/users", "application/json"),
+    ],
     ids=["preview-language", "postman-default", "example-header"],
 )
 async def test_content_type(make_client: MakeClient, path: str, content_type: str) -> None:
@@ -199,8 +311,9 @@ async def test_content_type(make_client: MakeClient, path: str, content_type: st
     ],
     ids=["code", "name", "unknown-name", "id"],
 )
-async def test_control_headers(make_client: MakeClient, headers: dict[str, str], status: int,
-                               name: str | None) -> None:
+async def test_control_headers(
+    make_client: MakeClient, headers: dict[str, str], status: int, name: str | None
+) -> None:
     client = await make_client()
     resp = await client.get("/v1/users", headers=headers)
     assert resp.status == status
@@ -265,15 +378,20 @@ async def test_cors(make_client: MakeClient) -> None:
     client = await make_client()
     resp = await client.options(
         "/v1/users",
-        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "PUT",
-                 "Access-Control-Request-Headers": "x-api-key, content-type"},
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "x-api-key, content-type",
+        },
     )
     assert resp.status == 204
     assert resp.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
     assert resp.headers["Access-Control-Allow-Methods"] == "PUT"
     assert resp.headers["Access-Control-Allow-Headers"] == "x-api-key, content-type"
     assert "Access-Control-Max-Age" in resp.headers
-    own = await client.options("/v1/special", headers={"Origin": "http://x", "Access-Control-Request-Method": "GET"})
+    own = await client.options(
+        "/v1/special", headers={"Origin": "http://x", "Access-Control-Request-Method": "GET"}
+    )
     assert own.status == 200
     assert await own.json() == {"allow": "GET"}
     error = await client.get("/v1/nothing/at/all/here", headers={"Origin": "http://x"})
@@ -286,7 +404,9 @@ async def test_no_cors(make_client: MakeClient) -> None:
     client = await make_client(cors=False)
     resp = await client.get("/v1/users")
     assert "Access-Control-Allow-Origin" not in resp.headers
-    preflight = await client.options("/v1/users", headers={"Origin": "http://x", "Access-Control-Request-Method": "GET"})
+    preflight = await client.options(
+        "/v1/users", headers={"Origin": "http://x", "Access-Control-Request-Method": "GET"}
+    )
     assert preflight.status == 404
 
 
@@ -324,13 +444,24 @@ async def test_body_too_large(make_client: MakeClient) -> None:
         ("GET", "/v1/users", b"", {"x-mock-response-code": "abc"}),
         ("GET", "/v1/users", b"", {"x-mock-response-code": "99999999999999999999"}),
     ],
-    ids=["bad-percent-path", "bad-percent-query", "non-utf8", "invalid-json", "nul", "long-path",
-         "code-not-int", "code-huge"],
+    ids=[
+        "bad-percent-path",
+        "bad-percent-query",
+        "non-utf8",
+        "invalid-json",
+        "nul",
+        "long-path",
+        "code-not-int",
+        "code-huge",
+    ],
 )
-async def test_bad_requests_never_500(make_client: MakeClient, method: str, path: str, body: bytes,
-                                      headers: dict[str, str]) -> None:
+async def test_bad_requests_never_500(
+    make_client: MakeClient, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> None:
     client = await make_client()
-    resp = await client.request(method, path, data=body, headers=headers, skip_auto_headers=["Content-Type"])
+    resp = await client.request(
+        method, path, data=body, headers=headers, skip_auto_headers=["Content-Type"]
+    )
     assert resp.status < 500
     if resp.status >= 400:
         assert "error" in await resp.json()
@@ -349,4 +480,3 @@ async def test_huge_headers_get_json_error(make_client: MakeClient) -> None:
     assert re.match(rb"HTTP/1\.[01] 4\d\d ", head)
     assert b"application/json" in head
     assert json.loads(payload)["error"]["name"] == "badRequestError"
-

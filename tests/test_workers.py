@@ -37,9 +37,24 @@ def test_workers_share_port_and_log(tmp_path: Path) -> None:
     port = free_port()
     db = tmp_path / "calls.db"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "postmock", "serve", str(SAMPLE), "--port", str(port),
-         "--workers", "2", "--log-db", str(db), "--no-reload"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "postmock",
+            "serve",
+            str(SAMPLE),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-db",
+            str(db),
+            "--no-reload",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 20
@@ -58,7 +73,9 @@ def test_workers_share_port_and_log(tmp_path: Path) -> None:
     assert "2 worker processes" in out
     logs = subprocess.run(
         [sys.executable, "-m", "postmock", "logs", "--db", str(db), "--json", "--limit", "500"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     records = [json.loads(line) for line in logs.stdout.splitlines()]
     pets = [r for r in records if r["request"]["path"].startswith("/v1/pets/")]

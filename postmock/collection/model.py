@@ -123,7 +123,11 @@ class LoadWarning:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.where}: {self.message}" if self.where else f"{self.file}: {self.message}"
+        return (
+            f"{self.file}: {self.where}: {self.message}"
+            if self.where
+            else f"{self.file}: {self.message}"
+        )
 
 
 @dataclass(frozen=True)
