@@ -118,6 +118,8 @@ async def serve(
             "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         )
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {reason}") from None
+    # Faker loads in the background, so the first dynamic value does not wait ~100 ms for it.
+    warm = asyncio.get_running_loop().run_in_executor(None, app[RUNTIME].dynamic.warm_up)
     url = f"http://{_display_host(config.host)}:{_bound_port(site, config.port)}"
     console.print(banner(config, state, url), highlight=False)
     print_warnings(console, state)
@@ -144,7 +146,7 @@ async def serve(
             loop.remove_signal_handler(sig)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, warm, return_exceptions=True)
         await runner.cleanup()
         if log is not None:
             await log.close()

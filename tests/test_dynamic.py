@@ -216,3 +216,10 @@ def test_faker_is_created_once_on_first_use() -> None:
     first = values.faker
     values.generate("randomInt")
     assert values.faker is first
+
+
+def test_names_are_exactly_the_generators() -> None:
+    from postmock.fakedata import GENERATORS
+
+    assert frozenset(GENERATORS) == NAMES
+    assert len(NAMES) == 118

@@ -1042,3 +1042,18 @@ def test_trailing_slash_of_a_string_url_counts(target: str, rule: str, score: fl
     found = index(collection(ex("slash", "{{baseUrl}}/users/"))).match(request("GET", target))
     assert isinstance(found, Match)
     assert (found.rule, found.score) == (rule, score)
+
+
+def test_tie_prefers_the_more_literal_path() -> None:
+    # Both match by the wildcard rule (score 95); the literal `downloads` route must win
+    # even though it comes second in the file (docs/decisions.md).
+    coll = collection(
+        ex("one runner", "/orgs/:org/runners/:id"),
+        ex("downloads", "/orgs/:org/runners/downloads"),
+    )
+    found = index(coll).match(request("GET", "/orgs/acme/runners/downloads"))
+    assert isinstance(found, Match)
+    assert found.example.name == "downloads"
+    other = index(coll).match(request("GET", "/orgs/acme/runners/7"))
+    assert isinstance(other, Match)
+    assert other.example.name == "one runner"

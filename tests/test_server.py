@@ -106,9 +106,9 @@ def collection() -> dict[str, Any]:
                         user,
                         200,
                         '{"id": "{{userId}}", "greet": "{{greeting}}", '
-                        '"q": "{{$queryParams \'x\' \'none\'}}", '
+                        "\"q\": \"{{$queryParams 'x' 'none'}}\", "
                         '"seg": "{{$pathSegments \'1\'}}", '
-                        '"agent": "{{$headers \'X-Agent\' \'?\'}}", '
+                        "\"agent\": \"{{$headers 'X-Agent' '?'}}\", "
                         '"uuid": "{{$guid}}", "n": {{$randomInt}}}',
                     ),
                     ex("No user", user, 404, '{"error": "not found"}'),

@@ -206,6 +206,16 @@ class MatchIndex:
             return Match(chosen.example, found.score, rule, found.captures)
         return Match(chosen.example, 0.0, rule, {})
 
+    def _rank(self, m: Match) -> tuple[float, bool, int, int]:
+        """Highest score; tie: code 200 first, then the most literal path, then file order.
+
+        The "most literal" step is postmock's (docs/decisions.md): without it
+        `/runners/downloads` and `/runners/:id` tie on a wildcard match and the first in
+        the file wins, so a literal route written after a wildcard one is unreachable.
+        """
+        wild = self._by_example[id(m.example)].path.wild_count
+        return (-m.score, m.example.code != 200, wild, m.example.index)
+
     def _search(self, ctx: _Ctx, method: str, code: int | None) -> Match | Miss:
         paths = self._paths.get(method)
         rejections: list[Rejection] = []
@@ -230,7 +240,7 @@ class MatchIndex:
                 for c in sorted(paths.fuzzy(ctx.path), key=lambda c: c.example.index):
                     self._consider(ctx, c, "documentDistance", code, winners, rejections)
         if winners:
-            return min(winners, key=lambda m: (-m.score, m.example.code != 200, m.example.index))
+            return min(winners, key=self._rank)
         nearest = self._nearest(ctx, method, paths, rejections)
         message = f"no example matches {method} {ctx.path.display}"
         return Miss("noMatch", message, nearest)

@@ -109,6 +109,7 @@ class PathTemplate:
     folds: tuple[str, ...]
     n: int  # segments without the trailing slashes
     has_wild: bool
+    wild_count: int  # wildcard and pattern segments: fewer is more specific
     display: str
     fuzzy_key: str
 
@@ -137,6 +138,7 @@ class PathTemplate:
             folds=folds,
             n=n,
             has_wild=any(s.kind in ("wild", "pattern") for s in segments),
+            wild_count=sum(s.kind in ("wild", "pattern") for s in segments),
             display="/" + "/".join(texts),
             fuzzy_key="/" + "/".join(folds[:n]),
         )
