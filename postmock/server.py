@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from .state import MockState
 from .templating import RenderContext, RequestData
 
 CallListener = Callable[[CallRecord], None]
+log = logging.getLogger("postmock")
 PREFLIGHT_MAX_AGE = "86400"
 
 
@@ -71,7 +73,15 @@ async def handle(request: web.Request) -> web.StreamResponse:
     """Answer one call and hand its record to the listeners; never raises."""
     started = time.perf_counter()
     rt = request.app[RUNTIME]
-    answer = await _answer(rt, request)
+    try:
+        answer = await _answer(rt, request)
+    except (asyncio.CancelledError, ConnectionError):
+        raise  # the client went away: nothing was served
+    except Exception as exc:
+        # A bug in postmock: still one JSON answer, and still one record in the log.
+        log.exception("error answering %s %s", request.method, request.rel_url)
+        resp, payload = json_error(500, "internalError", f"postmock failed: {exc!r}")
+        answer = Answer(resp, "error", b"", payload)
     resp, plan = answer.response, answer.plan
     if rt.listeners:
         rt.emit(

@@ -54,8 +54,6 @@ SEGMENT_SAFE = "!$&'()*+,;=:@-._~%"  # keep what a path segment may hold, escape
 QUERY_SAFE = "!$'()*+,;:@/?-._~%"
 
 
-
-
 # Postman's algorithm scores a path by one rule for the whole path: once a path has any
 # `:var`, a literal segment scores no better than another `:var`, so an earlier
 # `/:org/.../:id` example ties with a later `/:org/.../downloads` one and wins (file order).

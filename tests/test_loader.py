@@ -22,7 +22,7 @@ from postmock.collection import (
     load_collection,
     load_environment,
 )
-from postmock.collection.loader import parse_url_string
+from postmock.collection.parts import parse_url_string
 from postmock.errors import LoadError
 
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from postmock.config import ServeConfig
 from postmock.serve import MockRunner
-from postmock.server import create_app
+from postmock.server import RUNTIME, create_app
 from postmock.state import load_state
 
 Client = TestClient[web.Request, web.Application]
@@ -480,3 +480,22 @@ async def test_huge_headers_get_json_error(make_client: MakeClient) -> None:
     assert re.match(rb"HTTP/1\.[01] 4\d\d ", head)
     assert b"application/json" in head
     assert json.loads(payload)["error"]["name"] == "badRequestError"
+
+
+async def test_a_bug_is_a_logged_json_500_not_a_crash(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await make_client()
+    runtime = client.app[RUNTIME]
+    seen: list[Any] = []
+    runtime.listeners.append(seen.append)
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runtime.state.cache, "match", broken)
+    resp = await client.get("/v1/users")
+    assert resp.status == 500
+    assert (await resp.json())["error"]["name"] == "internalError"
+    assert [r.status_code for r in seen] == [500]
+    assert "boom" in caplog.text

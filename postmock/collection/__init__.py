@@ -1,6 +1,7 @@
 """Postman collection files: the model and the lenient loader."""
 
-from .loader import collection_from_json, environment_from_json, load_collection, load_environment
+from .environment import environment_from_json, load_environment
+from .loader import collection_from_json, load_collection
 from .model import (
     Body,
     Collection,

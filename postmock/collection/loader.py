@@ -7,7 +7,6 @@ only a file that is not a collection at all raises LoadError.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -16,7 +15,6 @@ from ..errors import LoadError
 from .model import (
     Body,
     Collection,
-    Environment,
     Example,
     FormField,
     Item,
@@ -27,6 +25,7 @@ from .model import (
     Url,
     Variable,
 )
+from .parts import is_disabled, parse_header_string, parse_url_string, split_path, text
 from .reader import read_json
 
 V1_HELP = (
@@ -34,24 +33,6 @@ V1_HELP = (
     "Postman as v2.1, or convert it with: npx postman-collection-transformer convert "
     "-i IN.json -o OUT.json -j 1.0.0 -p 2.1.0"
 )
-_PROTOCOL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-
-
-def text(value: Any) -> str:
-    """A JSON scalar as the text Postman would use for it (None -> "")."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _is_disabled(entry: dict[str, Any]) -> bool:
-    return entry.get("disabled") is True or entry.get("enabled") is False
 
 
 class _Loader:
@@ -71,7 +52,7 @@ class _Loader:
         if raw is None:
             return ()
         if isinstance(raw, str):
-            return tuple(_parse_header_string(raw))
+            return tuple(parse_header_string(raw))
         if not isinstance(raw, list):
             self.warn(where, f"expected a list, got {type(raw).__name__}; ignored")
             return ()
@@ -83,7 +64,7 @@ class _Loader:
             if entry.get("key") is None and entry.get("value") is None:
                 continue
             out.append(
-                KeyValue(text(entry.get("key")), text(entry.get("value")), _is_disabled(entry))
+                KeyValue(text(entry.get("key")), text(entry.get("value")), is_disabled(entry))
             )
         return tuple(out)
 
@@ -100,7 +81,7 @@ class _Loader:
             if key is None:
                 self.warn(f"{where}[{n}]", "variable without a key; skipped")
                 continue
-            out.append(Variable(text(key), text(entry.get("value")), _is_disabled(entry)))
+            out.append(Variable(text(key), text(entry.get("value")), is_disabled(entry)))
         return tuple(out)
 
     def url(self, raw: Any, where: str) -> Url:
@@ -206,7 +187,7 @@ class _Loader:
             value = entry.get("src") if kind == "file" else entry.get("value")
             if isinstance(value, list):
                 value = ",".join(text(v) for v in value)
-            out.append(FormField(text(entry.get("key")), text(value), kind, _is_disabled(entry)))
+            out.append(FormField(text(entry.get("key")), text(value), kind, is_disabled(entry)))
         return tuple(out)
 
     def request(self, raw: Any, where: str) -> Request | None:
@@ -301,46 +282,6 @@ class _Loader:
                 self.warn(path, "neither a request nor a folder; skipped")
 
 
-def parse_url_string(raw: str) -> Url:
-    """Split a URL string such as `{{baseUrl}}/users/:id?page=2` into its parts."""
-    rest = raw.strip()
-    protocol = ""
-    m = _PROTOCOL.match(rest)
-    if m:
-        protocol, rest = m.group(1), rest[m.end() :]
-    rest = rest.split("#", 1)[0]
-    rest, _, query_text = rest.partition("?")
-    host, slash, path_text = rest.partition("/")
-    port = ""
-    if ":" in host and not host.startswith("{{") and host.rsplit(":", 1)[1].isdigit():
-        host, port = host.rsplit(":", 1)
-    path = split_path(path_text) if slash else ()
-    query = []
-    if query_text:
-        for part in query_text.split("&"):
-            if part == "":
-                continue
-            key, _, value = part.partition("=")
-            query.append(KeyValue(key, value))
-    return Url(raw=raw, host=host, path=path, query=tuple(query), protocol=protocol, port=port)
-
-
-def split_path(text: str) -> tuple[str, ...]:
-    """Path segments; a trailing slash is kept as a last empty segment, as Postman stores it."""
-    segments = [s for s in text.split("/") if s != ""]
-    if segments and text.endswith("/"):
-        segments.append("")
-    return tuple(segments)
-
-
-def _parse_header_string(raw: str) -> Iterator[KeyValue]:
-    for line in raw.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip():
-            disabled = key.strip().startswith("//")
-            yield KeyValue(key.strip().lstrip("/").strip(), value.strip(), disabled)
-
-
 def _schema_version(info: dict[str, Any]) -> SchemaVersion | str:
     schema = text(info.get("schema") or info.get("_postman_schema"))
     if "v2.1" in schema or "2.1.0" in schema:
@@ -424,46 +365,5 @@ def collection_from_json(data: Any, file: str = "<collection>") -> Collection:
         schema_version=version if version in ("2.0", "2.1") else "unknown",  # type: ignore[arg-type]
         items=tuple(items),
         variables=loader.variables(data.get("variable"), "variable"),
-        warnings=tuple(loader.warnings),
-    )
-
-
-def load_environment(path: str | Path, scope: str = "environment") -> Environment:
-    """Load an environment file, or a globals file (which may be a bare list)."""
-    file = str(path)
-    data = read_json(path, f"{scope} file")
-    return environment_from_json(data, file, scope)
-
-
-def environment_from_json(
-    data: Any, file: str = "<environment>", scope: str = "environment"
-) -> Environment:
-    """Convert a parsed environment or globals document into the model."""
-    loader = _Loader(file)
-    if isinstance(data, list):  # old globals exports: a bare array of variables
-        return Environment(
-            name=Path(file).stem,
-            source=file,
-            values=loader.variables(data, ""),
-            scope="globals",
-            warnings=tuple(loader.warnings),
-        )
-    if not isinstance(data, dict):
-        raise LoadError(f"not a Postman {scope} file (the top level is not an object)", file=file)
-    if "values" not in data:
-        if "info" in data and ("item" in data or "items" in data):
-            raise LoadError(f"this is a collection, not an {scope} file", file=file)
-        raise LoadError(f"not a Postman {scope} file (no 'values' list)", file=file)
-    declared = text(data.get("_postman_variable_scope"))
-    kind = (
-        "globals"
-        if declared == "globals" or (not declared and scope == "globals")
-        else "environment"
-    )
-    return Environment(
-        name=text(data.get("name")) or Path(file).stem,
-        source=file,
-        values=loader.variables(data.get("values"), "values"),
-        scope=kind,  # type: ignore[arg-type]
         warnings=tuple(loader.warnings),
     )

@@ -12,9 +12,10 @@ from typing import Any
 
 from ..errors import LoadError
 from ..variables import VariableScope
+from .environment import load_environment
 from .findings import FileReport, Finding, ValidationResult
 from .lints import LintContext, lint
-from .loader import collection_from_json, load_environment
+from .loader import collection_from_json
 from .model import Environment
 from .reader import read_json
 from .schema import schema_issues, schema_version
