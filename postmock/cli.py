@@ -12,9 +12,6 @@ from rich.console import Console
 
 from . import __version__
 from .callrecord import CallFilter, parse_time, status_range
-from .collection.report import render as render_validation
-from .collection.validate import ValidateConfig
-from .collection.validate import validate as run_validation
 from .config import DEFAULT_PORT, ServeConfig, parse_delay, parse_size
 from .errors import ExitCode, PostmockError
 from .variables import parse_assignment
@@ -302,6 +299,11 @@ def validate(files: tuple[Path, ...], environment: Path | None, fmt: str, strict
     Exit 0 when no file has errors (warnings allowed), 1 on any error (or warning with
     --strict), 2 on a bad command line.
     """
+    # jsonschema and the lints are only paid for by `validate`.
+    from .collection.report import render as render_validation
+    from .collection.validate import ValidateConfig
+    from .collection.validate import validate as run_validation
+
     with domain_errors():
         result = run_validation(ValidateConfig(files, environment, strict))
     render_validation(result, Console(), "json" if fmt == "json" else "text")

@@ -14,7 +14,6 @@ from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -93,6 +92,8 @@ def body_renderable(body: str, content_type: str = "") -> RenderableType:
     """A body, pretty-printed and highlighted when it is JSON, XML or HTML."""
     if not body:
         return Text("(empty)", style="dim")
+    from rich.syntax import Syntax  # pygments: only `logs --show` needs it, not `serve`
+
     stripped = body.lstrip()
     if "json" in content_type or stripped[:1] in ("{", "["):
         try:
