@@ -30,10 +30,8 @@ DEFAULT_DB_PATH: Final = Path(".postmock") / "calls.db"
 DEFAULT_MAX_RECORDS: Final = 10_000
 DEFAULT_BODY_CAP: Final = 64 * 1024
 DEFAULT_SUBSCRIBER_QUEUE: Final = 1000
-_BATCH_SIZE: Final = 500
-# After the first record of a batch, wait this long for more: a few transactions a second
-# instead of one per call, so the writer thread takes little CPU (and GIL) from serving.
-_GATHER_SECONDS: Final = 0.05
+_BATCH_SIZE: Final = 2000
+_GATHER_SECONDS: Final = 0.05  # pause after a small batch (see _run_writer)
 _FAILED_BATCH_RETRIES: Final = 3
 
 
@@ -248,8 +246,6 @@ class CallLog:
                 batch: list[CallRecord] = []
                 waiters: list[concurrent.futures.Future[None]] = []
                 item: _QueueItem | None = self._queue.get()
-                if isinstance(item, CallRecord):
-                    time.sleep(_GATHER_SECONDS)
                 while item is not None:
                     if isinstance(item, CallRecord):
                         batch.append(item)
@@ -268,6 +264,11 @@ class CallLog:
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_result(None)
+                if 0 < len(batch) < _BATCH_SIZE and not waiters and not stop:
+                    # A small batch: let calls gather before the next transaction, so a
+                    # steady stream costs a few commits a second, not one per call. A full
+                    # batch means a backlog: write on at once.
+                    time.sleep(_GATHER_SECONDS)
         finally:
             store.close()
 

@@ -94,6 +94,20 @@ def parse_time(text: str, *, relative: bool = False, now: float | None = None) -
     return moment.timestamp()
 
 
+def _pairs(headers: Iterable[tuple[str, str]]) -> Headers:
+    # The server hands over tuples of str pairs already: keep them (this is per call).
+    if isinstance(headers, tuple):
+        return headers
+    return tuple((str(k), str(v)) for k, v in headers)
+
+
+def _masked(headers: Headers, secret_names: frozenset[str]) -> Headers:
+    """`headers` with secret values masked; the same tuple when there is nothing to mask."""
+    if not any(name.lower() in secret_names for name, _ in headers):
+        return headers
+    return tuple((k, mask_header(k, v, secret_names)) for k, v in headers)
+
+
 def mask_header(name: str, value: str, secret_names: frozenset[str]) -> str:
     """Return `value` masked when `name` is secret; keep an auth scheme word."""
     lowered = name.lower()
@@ -157,10 +171,10 @@ class CallRecord:
             method=method.upper(),
             path=path,
             query=query,
-            request_headers=tuple((str(k), str(v)) for k, v in request_headers),
+            request_headers=_pairs(request_headers),
             request_body=body_text(request_body),
             status_code=status_code,
-            response_headers=tuple((str(k), str(v)) for k, v in response_headers),
+            response_headers=_pairs(response_headers),
             response_body=body_text(response_body),
             response_type=response_type,
             response_name=response_name,
@@ -175,17 +189,17 @@ class CallRecord:
 
     def sanitized(self, secret_names: frozenset[str], body_cap: int) -> CallRecord:
         """Return this record with secrets masked and bodies capped (self if nothing to do)."""
-        req = tuple((k, mask_header(k, v, secret_names)) for k, v in self.request_headers)
-        res = tuple((k, mask_header(k, v, secret_names)) for k, v in self.response_headers)
+        req = _masked(self.request_headers, secret_names)
+        res = _masked(self.response_headers, secret_names)
         req_body = cap_body(self.request_body, body_cap)
         res_body = cap_body(self.response_body, body_cap)
-        if (req, res, req_body, res_body) == (
-            self.request_headers,
-            self.response_headers,
-            self.request_body,
-            self.response_body,
+        if (
+            req is self.request_headers
+            and res is self.response_headers
+            and req_body is self.request_body
+            and res_body is self.response_body
         ):
-            return self
+            return self  # the common case, checked by identity: this runs per call
         return replace(
             self,
             request_headers=req,

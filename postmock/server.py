@@ -168,7 +168,7 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
             request=RequestData(
                 method=request.method,
                 path=request.rel_url.raw_path,
-                query=tuple(request.rel_url.query.items()),
+                query_string=request.rel_url.raw_query_string,
                 headers=request.headers,
                 body=body,
             ),

@@ -61,6 +61,8 @@ class RequestData:
     query: tuple[tuple[str, str], ...] = ()  # decoded pairs, in order
     headers: Mapping[str, str] = field(default_factory=dict)  # case-insensitive lookup
     body: bytes = b""
+    # The raw query string instead of `query`: decoded only if a helper asks (the server's way).
+    query_string: str | None = None
 
 
 @dataclass(eq=False)
@@ -75,6 +77,7 @@ class RenderContext:
     _body_parsed: bool = field(default=False, init=False, repr=False)
     _headers: dict[str, str] | None = field(default=None, init=False, repr=False)
     _query: dict[str, str] | None = field(default=None, init=False, repr=False)
+    _pairs: tuple[tuple[str, str], ...] | None = field(default=None, init=False, repr=False)
     _segments: list[str] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -109,10 +112,20 @@ class RenderContext:
                 self._headers.setdefault(key.lower(), value)
         return self._headers.get(lower_name)
 
+    @property
+    def query_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The decoded query parameters, in order."""
+        if self._pairs is None:
+            raw = self.request.query_string
+            self._pairs = (
+                self.request.query if raw is None else tuple(parse_qsl(raw, keep_blank_values=True))
+            )
+        return self._pairs
+
     def query_param(self, key: str) -> str | None:
         """A query parameter; the first one when repeated."""
         if self._query is None:
-            self._query = dict(reversed(self.request.query))
+            self._query = dict(reversed(self.query_pairs))
         return self._query.get(key)
 
     @property
@@ -133,7 +146,7 @@ def _whole_headers(ctx: RenderContext) -> str:
 
 def _whole_query(ctx: RenderContext) -> str:
     out: dict[str, str | list[str]] = {}
-    for key, value in ctx.request.query:
+    for key, value in ctx.query_pairs:
         seen = out.get(key)
         if seen is None:
             out[key] = value

@@ -305,3 +305,13 @@ def test_text_without_placeholders_renders_to_itself(text: str) -> None:
 def test_compile_and_render_never_raise(text: str) -> None:
     template = Template.compile(text, SCOPE)
     assert isinstance(template.render(context()), str)
+
+
+def test_raw_query_string_is_decoded_on_demand() -> None:
+    data = RequestData("GET", "/x", query_string="a=1&b=two+words&a=2&c=%41")
+    ctx = RenderContext({}, data, DynamicValues(seed=1))
+    template = Template.compile(
+        "{{$queryParams 'a'}}|{{$queryParams 'b'}}|{{$queryParams 'c'}}|{{$queryParams}}",
+        VariableScope(),
+    )
+    assert template.render(ctx) == '1|two words|A|{"a":["1","2"],"b":"two words","c":"A"}'
