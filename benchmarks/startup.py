@@ -47,9 +47,20 @@ def once(collection: Path, extra: list[str]) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "postmock", "serve", str(collection), "--port", str(port),
-             "--no-reload", *extra],
-            cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "postmock",
+                "serve",
+                str(collection),
+                "--port",
+                str(port),
+                "--no-reload",
+                *extra,
+            ],
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             while True:
@@ -71,7 +82,9 @@ def once(collection: Path, extra: list[str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("collection", nargs="?", type=Path, default=GITHUB)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("extra", nargs="*", help="extra serve options, after --")
@@ -81,7 +94,10 @@ def main() -> None:
     report = {
         "collection": args.collection.name,
         "runs": args.runs,
-        "first_answer_s": {"median": round(statistics.median(times), 3), "max": round(max(times), 3)},
+        "first_answer_s": {
+            "median": round(statistics.median(times), 3),
+            "max": round(max(times), 3),
+        },
         "rss_mb": round(max(r for _, r in results), 1),
     }
     print(json.dumps(report, indent=1))

@@ -8,6 +8,7 @@ takes tens of milliseconds.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -153,6 +154,7 @@ class DynamicValues:
         self.seed = seed
         self._faker: Faker | None = None
         self._lock = threading.Lock()  # the server may warm it up on a thread
+        self._generators: Mapping[str, Callable[[Faker], str]] = {}
 
     @property
     def faker(self) -> Faker:
@@ -176,8 +178,12 @@ class DynamicValues:
 
     def generate(self, name: str) -> str | None:
         """A fresh value for `name` (without `$`), or None for an unknown name."""
-        if name not in NAMES:
-            return None
-        from .fakedata import GENERATORS
+        generator = self._generators.get(name)
+        if generator is None:
+            if name not in NAMES:
+                return None
+            from .fakedata import GENERATORS
 
-        return GENERATORS[name](self.faker)
+            self._generators = GENERATORS  # looked up once, not imported per value
+            generator = GENERATORS[name]
+        return generator(self.faker)
