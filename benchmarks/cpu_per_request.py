@@ -142,17 +142,15 @@ def main() -> None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
     print(f"{args.resources} resources, {path}, {args.rounds} rounds of {args.seconds}s, wrk -c32")
-    print(
-        f"{'server':<16} {'median rps':>10} {'median CPU us/req':>18} {'rps/limit':>10} {'limit/CPU':>10}"
-    )
+    head = ("server", "median rps", "median CPU us/req", "rps/limit", "limit/CPU")
+    print(f"{head[0]:<16} {head[1]:>10} {head[2]:>18} {head[3]:>10} {head[4]:>10}")
     limit_rps = statistics.median(r for r, _ in rows["limit"])
     limit_cpu = statistics.median(c for _, c in rows["limit"])
     for name, samples in rows.items():
         rps = statistics.median(r for r, _ in samples)
         cpu = statistics.median(c for _, c in samples)
-        print(
-            f"{name:<16} {rps:>10.0f} {cpu:>18.1f} {rps / limit_rps:>10.2f} {limit_cpu / cpu:>10.2f}"
-        )
+        ratio_rps, ratio_cpu = rps / limit_rps, limit_cpu / cpu
+        print(f"{name:<16} {rps:>10.0f} {cpu:>18.1f} {ratio_rps:>10.2f} {ratio_cpu:>10.2f}")
 
 
 if __name__ == "__main__":
