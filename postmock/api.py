@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, cast
 
 from aiohttp import web
@@ -13,7 +16,7 @@ from . import __version__
 from .calllog import CallLog, Subscription
 from .callrecord import RESPONSE_TYPES, CallFilter, CallRecord, ResponseType, parse_time
 from .errors import PostmockError
-from .logstore import Direction
+from .logstore import CallStore, Direction
 from .responses import json_error
 
 API_PREFIX: Final = "/__postmock/"
@@ -27,6 +30,9 @@ SSE: Final = "text/event-stream"
 CALL_LOG = web.AppKey("postmock_call_log", CallLog)
 API_KEYS = web.AppKey("postmock_api_keys", tuple[bytes, ...])
 STREAMS = web.AppKey("postmock_streams", set[Subscription])
+SHARED_STORE = web.AppKey("postmock_shared_store", bool)
+STOPPING = web.AppKey("postmock_stopping", asyncio.Event)
+STORE_POLL_SECONDS = 0.25
 
 
 class BadParam(ValueError):
@@ -38,7 +44,9 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIX)
 
 
-def add_api_routes(app: web.Application, log: CallLog, api_keys: Sequence[str] = ()) -> None:
+def add_api_routes(
+    app: web.Application, log: CallLog, api_keys: Sequence[str] = (), *, shared: bool = False
+) -> None:
     """Register the `/__postmock/` routes on `app`.
 
     Call this *before* adding the mock's catch-all route: aiohttp tries routes in the order
@@ -46,10 +54,15 @@ def add_api_routes(app: web.Application, log: CallLog, api_keys: Sequence[str] =
     `api_keys` is non-empty. Calls to these routes are not recorded: only the mock's own
     handler adds records. Open streams are ended on `app.on_shutdown`, so a server stops
     without waiting for followers to hang up.
+
+    `shared`: other processes (`serve --workers`) write the same store, so streams follow
+    the store file instead of this process's own calls.
     """
     app[CALL_LOG] = log
     app[API_KEYS] = tuple(key.encode() for key in api_keys)
     app[STREAMS] = set()
+    app[SHARED_STORE] = shared
+    app[STOPPING] = asyncio.Event()
     app.router.add_get(API_PREFIX + "health", health)
     app.router.add_get(API_PREFIX + "calls", list_calls)
     app.router.add_get(API_PREFIX + "calls/stream", stream_calls)  # before {id}
@@ -198,6 +211,8 @@ async def stream_calls(request: web.Request) -> web.StreamResponse:
         return _error(400, "invalidParamsError", str(exc))
     sse = SSE in request.headers.get("Accept", "")
     encode, heartbeat = (_sse, b": keep-alive\n\n") if sse else (_ndjson, b"\n")
+    if request.app[SHARED_STORE]:
+        return await _stream_store(request, flt, sse, encode, heartbeat)
     streams = request.app[STREAMS]
     sub = request.app[CALL_LOG].subscribe(flt=flt)
     streams.add(sub)
@@ -220,7 +235,45 @@ async def stream_calls(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+async def _stream_store(
+    request: web.Request,
+    flt: CallFilter,
+    sse: bool,
+    encode: Callable[[CallRecord], bytes],
+    heartbeat: bytes,
+) -> web.StreamResponse:
+    """The stream for `--workers`: new rows of the shared store file, whoever wrote them."""
+    loop = asyncio.get_running_loop()
+    reader = ThreadPoolExecutor(1)  # one thread: the sqlite connection stays on it
+    stopping = request.app[STOPPING]
+    resp = web.StreamResponse(
+        headers={"Content-Type": SSE if sse else NDJSON, "Cache-Control": "no-cache"}
+    )
+    store = await loop.run_in_executor(reader, CallStore.open_readonly, request.app[CALL_LOG].path)
+    try:
+        seq = await loop.run_in_executor(reader, store.last_seq)
+        await resp.prepare(request)
+        quiet = 0.0
+        while not stopping.is_set():
+            records, seq = await loop.run_in_executor(reader, store.after, seq, flt)
+            for record in records:
+                await resp.write(encode(record))
+            quiet = 0.0 if records else quiet + STORE_POLL_SECONDS
+            if quiet >= STREAM_HEARTBEAT:
+                await resp.write(heartbeat)
+                quiet = 0.0
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stopping.wait(), STORE_POLL_SECONDS)
+    except ConnectionError:
+        pass  # the follower hung up
+    finally:
+        await loop.run_in_executor(reader, store.close)
+        reader.shutdown(wait=False)
+    return resp
+
+
 async def _end_streams(app: web.Application) -> None:
+    app[STOPPING].set()
     streams: set[Subscription] = app[STREAMS]
     for sub in list(streams):
         sub.close()

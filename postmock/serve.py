@@ -104,7 +104,7 @@ async def serve(
 
     def routes(app: web.Application) -> None:
         if log is not None:
-            add_api_routes(app, log, config.api_keys)
+            add_api_routes(app, log, config.api_keys, shared=config.workers > 1)
 
     app = create_app(config, state, listeners=listeners, extra_routes=routes)
     runner = MockRunner(app, access_log=None, handle_signals=False)
