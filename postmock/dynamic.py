@@ -7,6 +7,7 @@ takes tens of milliseconds.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -145,6 +146,17 @@ CLOCK_NAMES: frozenset[str] = frozenset(
 __all__ = ["CLOCK_NAMES", "NAMES", "DynamicValues"]
 
 
+_UUID_NAMES = frozenset({"guid", "randomUUID"})
+
+
+def uuid4_text(bits: int) -> str:
+    """A version-4 UUID string from 128 random bits (what uuid.UUID(int=, version=4) gives)."""
+    n = bits & ~(0xF000 << 64) | (0x4000 << 64)  # version 4
+    n = n & ~(0xC000 << 48) | (0x8000 << 48)  # RFC 4122 variant
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 class DynamicValues:
     """Draws dynamic-variable values; one Faker instance, created on first use."""
 
@@ -155,6 +167,7 @@ class DynamicValues:
         self._faker: Faker | None = None
         self._lock = threading.Lock()  # the server may warm it up on a thread
         self._generators: Mapping[str, Callable[[Faker], str]] = {}
+        self._random = random.Random(seed)  # for UUIDs; Faker keeps its own, seeded alike
 
     @property
     def faker(self) -> Faker:
@@ -178,6 +191,9 @@ class DynamicValues:
 
     def generate(self, name: str) -> str | None:
         """A fresh value for `name` (without `$`), or None for an unknown name."""
+        if name in _UUID_NAMES:
+            # The commonest dynamic variable, often in every response: no Faker needed.
+            return uuid4_text(self._random.getrandbits(128))
         generator = self._generators.get(name)
         if generator is None:
             if name not in NAMES:

@@ -18,6 +18,8 @@ from faker.providers import BaseProvider
 from faker.providers.company.en_US import Provider as _Company
 from faker.providers.lorem.la import Provider as _LatinLorem
 
+from .dynamic import uuid4_text
+
 __all__ = ["GENERATORS", "Generator"]
 
 Generator = Callable[[Faker], str]
@@ -122,13 +124,7 @@ def _date(start: str, end: str) -> Generator:
 
 
 def _uuid4(f: Faker) -> str:
-    # A version-4 UUID from Faker's (seedable) Random, formatted by hand: `{{$guid}}` is
-    # often in every response's headers, and Faker's uuid4() or UUID() cost 3-4x more.
-    n = (f.random.getrandbits(128) & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC000 << 48) | (
-        0x8000 << 48
-    )
-    h = f"{n:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return uuid4_text(f.random.getrandbits(128))  # DynamicValues answers these without Faker
 
 
 def _lorem_sentences(f: Faker, low: int, high: int, sep: str) -> str:

@@ -25,6 +25,7 @@ from .server import RUNTIME, create_app
 from .state import MockState, load_state
 
 MAX_WARNINGS_SHOWN = 10
+AFTER_START_S = 0.5  # background start-up work waits this long after the port is open
 
 
 class _JSONErrorHandler(RequestHandler):
@@ -89,7 +90,7 @@ async def serve(
 ) -> None:
     """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start."""
     state = load_state(config)
-    _settle()
+    gc.freeze()  # see _settle; no full collection here, start-up time matters more
     log = None
     if config.log_db is not None:
         log = CallLog(
@@ -120,8 +121,9 @@ async def serve(
             "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         )
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {reason}") from None
-    # Faker loads in the background, so the first dynamic value does not wait ~100 ms for it.
-    warm = asyncio.get_running_loop().run_in_executor(None, app[RUNTIME].dynamic.warm_up)
+    # Faker (~100 ms) and the file watcher's imports load a moment after the first calls
+    # can be answered, not in their way.
+    warm = asyncio.create_task(_later(AFTER_START_S, app[RUNTIME].dynamic.warm_up))
     url = f"http://{_display_host(config.host)}:{_bound_port(site, config.port)}"
     console.print(banner(config, state, url), highlight=False)
     print_warnings(console, state)
@@ -140,7 +142,7 @@ async def serve(
     if view is not None:
         tasks.append(asyncio.create_task(view.run()))
     if config.reload:
-        tasks.append(asyncio.create_task(_watch(config, app, console, stop)))
+        tasks.append(asyncio.create_task(_watch(config, app, console, stop, AFTER_START_S)))
     try:
         await stop.wait()
     finally:
@@ -155,10 +157,24 @@ async def serve(
         console.print("postmock stopped", highlight=False)
 
 
+async def _later(delay: float, work: Callable[[], None]) -> None:
+    """Run blocking `work` on a thread after `delay` seconds."""
+    await asyncio.sleep(delay)
+    await asyncio.get_running_loop().run_in_executor(None, work)
+
+
 async def _watch(
-    config: ServeConfig, app: web.Application, console: Console, stop: asyncio.Event
+    config: ServeConfig,
+    app: web.Application,
+    console: Console,
+    stop: asyncio.Event,
+    delay: float = 0.0,
 ) -> None:
     """Recompile when a watched file changes; a broken edit keeps the running version."""
+    await asyncio.sleep(delay)
+    files = [p for p in (config.collection, config.environment, config.globals_file) if p]
+    if any(_mtime(p) > app[RUNTIME].state.loaded_at for p in files):
+        await reload(config, app, console)  # edited before the watcher was up
     from watchfiles import awatch
 
     files = {p.resolve() for p in (config.collection, config.environment, config.globals_file) if p}
@@ -186,6 +202,13 @@ async def reload(config: ServeConfig, app: web.Application, console: Console) ->
     console.print(f"[green]reloaded[/] {state.example_count} examples", highlight=False)
     print_warnings(console, state)
     return True
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _settle() -> None:

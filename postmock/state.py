@@ -91,6 +91,7 @@ class MockState:
 
 def load_state(config: ServeConfig) -> MockState:
     """Read the files named in the config and compile them; raises LoadError."""
+    started = time.time()  # `loaded_at`: an edit after this may not be in this version
     collection = load_collection(config.collection)
     environment = load_environment(config.environment) if config.environment else None
     globals_ = load_environment(config.globals_file, "globals") if config.globals_file else None
@@ -113,7 +114,7 @@ def load_state(config: ServeConfig) -> MockState:
     for env in (environment, globals_):
         if env is not None:
             warnings += env.warnings
-    return MockState(collection, scope, index, plans, server_response, warnings, time.time())
+    return MockState(collection, scope, index, plans, server_response, warnings, started)
 
 
 def _find_server_response(collection: Collection, index: MatchIndex, name: str) -> Example:
