@@ -217,25 +217,6 @@ class CallStore:
         found = row.fetchone()
         return _record(found) if found else None
 
-    def query(
-        self,
-        *,
-        since: float | None = None,
-        until: float | None = None,
-        status: int | str | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        response_name: str | None = None,
-        response_type: ResponseType | None = None,
-        search: str | None = None,
-        limit: int = 100,
-        cursor: str | None = None,
-        direction: Direction = "desc",
-    ) -> tuple[list[CallRecord], str | None]:
-        """Return one page of calls by `servedAt` and the cursor of the next page (or None)."""
-        flt = CallFilter(since, until, status, method, path, response_name, response_type, search)
-        return self.select(flt, limit=limit, cursor=cursor, direction=direction)
-
     def select(
         self,
         flt: CallFilter,
@@ -244,7 +225,7 @@ class CallStore:
         cursor: str | None = None,
         direction: Direction = "desc",
     ) -> tuple[list[CallRecord], str | None]:
-        """Like `query`, with the filter already built."""
+        """One page of calls matching `flt`, by `servedAt`, and the next page's cursor (or None)."""
         if direction not in ("asc", "desc"):
             raise ValueError(f"invalid direction {direction!r}: use asc or desc")
         if limit < 1:

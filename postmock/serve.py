@@ -172,12 +172,11 @@ async def _watch(
 ) -> None:
     """Recompile when a watched file changes; a broken edit keeps the running version."""
     await asyncio.sleep(delay)
-    files = [p for p in (config.collection, config.environment, config.globals_file) if p]
-    if any(_mtime(p) > app[RUNTIME].state.loaded_at for p in files):
-        await reload(config, app, console)  # edited before the watcher was up
     from watchfiles import awatch
 
     files = {p.resolve() for p in (config.collection, config.environment, config.globals_file) if p}
+    if any(_mtime(p) > app[RUNTIME].state.loaded_at for p in files):
+        await reload(config, app, console)  # edited before the watcher was up
     folders = {p.parent for p in files}
 
     def wanted(_change: object, path: str) -> bool:

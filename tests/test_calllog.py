@@ -462,11 +462,11 @@ def test_bad_query_values_raise_value_error(query_log: CallLog) -> None:
     store = CallStore.open_readonly(query_log.path)
     try:
         with pytest.raises(ValueError, match="invalid status"):
-            store.query(status="abc")
+            store.select(CallFilter(status="abc"))
         with pytest.raises(ValueError, match="invalid cursor"):
-            store.query(cursor="%%%")
+            store.select(CallFilter(), cursor="%%%")
         with pytest.raises(ValueError, match="invalid direction"):
-            store.query(direction="up")  # type: ignore[arg-type]
+            store.select(CallFilter(), direction="up")  # type: ignore[arg-type]
     finally:
         store.close()
         query_log.close_sync()
