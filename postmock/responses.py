@@ -91,6 +91,11 @@ class ResponsePlan:
         return self.body.render(ctx).encode("utf-8", "surrogatepass")
 
     @property
+    def has_body(self) -> bool:
+        """1xx, 204 and 304 responses carry no body."""
+        return self.status >= 200 and self.status not in NO_BODY_STATUSES
+
+    @property
     def is_static(self) -> bool:
         return self.static_headers is not None and self.static_body is not None
 
@@ -106,11 +111,6 @@ def _reason(status: str) -> str | None:
 def _default_type(example: Example) -> str:
     kind = PREVIEW_TYPES.get(example.preview_language.lower())
     return f"{kind}; charset=utf-8" if kind else DEFAULT_CONTENT_TYPE
-
-
-def has_body(method: str, status: int) -> bool:
-    """HEAD requests and 1xx/204/304 responses carry no body."""
-    return method != "HEAD" and status >= 200 and status not in NO_BODY_STATUSES
 
 
 def error_body(name: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from .calllog import CallRecord, ResponseType
 from .config import MAX_DELAY_MS, ServeConfig
 from .dynamic import DynamicValues
 from .matching import Match, Miss
-from .responses import NOT_FOUND, ResponsePlan, has_body, json_error
+from .responses import NOT_FOUND, ResponsePlan, json_error
 from .state import MockState
 from .templating import RenderContext, RequestData
 
@@ -146,7 +146,7 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
     try:
         delay_ms = _delay(request.headers, config.delay_ms)
     except BadControlHeader as exc:
-        return error(400, "invalidRequestError", str(exc))
+        return error(400, "invalidRequestError", str(exc), body)
 
     if state.server_response is not None:
         match: Match | Miss = Match(state.server_response.example, 0, "serverResponse", {})
@@ -174,14 +174,13 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
             ),
             dynamic=rt.dynamic,
         )
-    send_body = has_body(request.method, plan.status)
-    payload = plan.render_body(ctx) if plan.status not in (204, 304) and plan.status >= 200 else b""
-    headers = CIMultiDict(plan.render_headers(ctx))
+    # HEAD gets the body too: aiohttp sends only its Content-Length, as for GET.
+    payload = plan.render_body(ctx) if plan.has_body else b""
     resp = web.Response(
         status=plan.status,
         reason=plan.reason,
-        body=payload if send_body or request.method == "HEAD" else None,
-        headers=headers,
+        body=payload if plan.has_body else None,
+        headers=CIMultiDict(plan.render_headers(ctx)),
     )
     _add_cors(resp, cors_origin, plan)
     if delay_ms:

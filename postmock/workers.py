@@ -24,7 +24,7 @@ from typing import Any
 from rich.console import Console
 
 from .config import ServeConfig
-from .errors import ExitCode, PostmockError, StartupError
+from .errors import PostmockError, StartupError
 from .state import load_state
 
 READY_TIMEOUT_S = 30.0
@@ -56,7 +56,7 @@ def run_workers(config: ServeConfig, console: Console) -> None:
 
     state = load_state(config)  # a broken file fails here, once, before any fork
     port = config.port or _free_port(config.host)
-    worker_config = replace(config, port=port, quiet=True, reload=config.reload)
+    worker_config = replace(config, port=port, quiet=True)
     ctx = multiprocessing.get_context("fork")
     procs: list[Any] = []
     for _ in range(config.workers):
@@ -141,4 +141,4 @@ async def _follow(db: Path, console: Console, stop: threading.Event) -> None:
         reader.shutdown(wait=False)
 
 
-__all__ = ["ExitCode", "run_workers"]
+__all__ = ["run_workers"]
