@@ -136,27 +136,16 @@ def call_detail(record: CallRecord) -> RenderableType:
         f"type {record.response_type}",
         style="dim",
     )
-    request = Panel(
-        Group(
-            _headers_table(record.request_headers),
-            Text(""),
-            body_renderable(record.request_body, _content_type(record.request_headers)),
-        ),
-        title="Request",
-        title_align="left",
-        box=box.ROUNDED,
-    )
-    response = Panel(
-        Group(
-            _headers_table(record.response_headers),
-            Text(""),
-            body_renderable(record.response_body, _content_type(record.response_headers)),
-        ),
-        title="Response",
-        title_align="left",
-        box=box.ROUNDED,
-    )
+    request = _message_panel("Request", record.request_headers, record.request_body)
+    response = _message_panel("Response", record.response_headers, record.response_body)
     return Group(summary, facts, request, response)
+
+
+def _message_panel(title: str, headers: Headers, body: str) -> Panel:
+    """Headers, then the body highlighted by its content type."""
+    highlighted = body_renderable(body, _content_type(headers))
+    content = Group(_headers_table(headers), Text(""), highlighted)
+    return Panel(content, title=title, title_align="left", box=box.ROUNDED)
 
 
 class LiveCallView:
