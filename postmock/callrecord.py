@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal, cast
+from urllib.parse import unquote_plus
 
 # "preflight": a CORS preflight postmock answered itself (no OPTIONS example matched).
 ResponseType = Literal["example", "noMatch", "error", "preflight"]
@@ -21,6 +22,10 @@ Headers = tuple[tuple[str, str], ...]
 #: Header names whose values never reach the log (compared case-insensitively).
 SECRET_HEADERS: frozenset[str] = frozenset(
     {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
+)
+#: Query parameters whose values never reach the log (plus the names given to --redact).
+SECRET_QUERY_PARAMS: frozenset[str] = frozenset(
+    {"api_key", "apikey", "access_token", "token", "password", "client_secret"}
 )
 MASK = "****"
 #: Headers whose first word is an auth scheme worth keeping ("Bearer ****").
@@ -99,6 +104,21 @@ def _pairs(headers: Iterable[tuple[str, str]]) -> Headers:
     if isinstance(headers, tuple):
         return headers
     return tuple((str(k), str(v)) for k, v in headers)
+
+
+def masked_query(query: str, secret_names: frozenset[str]) -> str:
+    """`query` with the values of secret parameters masked (the same str when none is)."""
+    if not query:
+        return query
+    parts = query.split("&")
+    changed = False
+    for n, part in enumerate(parts):
+        key, sep, value = part.partition("=")
+        name = unquote_plus(key).lower()
+        if sep and value and (name in secret_names or name in SECRET_QUERY_PARAMS):
+            parts[n] = f"{key}={MASK}"
+            changed = True
+    return "&".join(parts) if changed else query
 
 
 def _masked(headers: Headers, secret_names: frozenset[str]) -> Headers:
@@ -191,11 +211,13 @@ class CallRecord:
         """Return this record with secrets masked and bodies capped (self if nothing to do)."""
         req = _masked(self.request_headers, secret_names)
         res = _masked(self.response_headers, secret_names)
+        query = masked_query(self.query, secret_names)
         req_body = cap_body(self.request_body, body_cap)
         res_body = cap_body(self.response_body, body_cap)
         if (
             req is self.request_headers
             and res is self.response_headers
+            and query is self.query
             and req_body is self.request_body
             and res_body is self.response_body
         ):
@@ -203,6 +225,7 @@ class CallRecord:
         return replace(
             self,
             request_headers=req,
+            query=query,
             response_headers=res,
             request_body=req_body,
             response_body=res_body,

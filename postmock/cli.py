@@ -209,7 +209,7 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
     multiple=True,
     envvar="POSTMOCK_REDACT",
     metavar="HEADER",
-    help="Also mask this header's value in the log. Repeatable.",
+    help="Also mask this header's (or query parameter's) value in the log. Repeatable.",
 )
 @click.option(
     "-w",

@@ -165,6 +165,27 @@ async def test_secrets_are_masked_before_store_and_subscribers(tmp_path: Path) -
         assert secret not in raw
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("page=2&limit=10", "page=2&limit=10"),
+        ("api_key=PMAK-1&page=2", "api_key=****&page=2"),
+        ("Access_Token=abc&x=1", "Access_Token=****&x=1"),
+        ("session=s3cr3t", "session=****"),
+        ("token=&flag", "token=&flag"),
+        ("", ""),
+    ],
+    ids=["nothing-secret", "api-key", "case-insensitive", "redacted-name", "empty-value", "empty"],
+)
+async def test_secret_query_values_are_masked(tmp_path: Path, query: str, expected: str) -> None:
+    log = CallLog(tmp_path / "calls.db", redact=["Session"])
+    await log.start()
+    log.add(record(query=query))
+    await log.close()
+    (rec,) = stored(tmp_path / "calls.db")
+    assert rec.query == expected
+
+
 @pytest.mark.asyncio
 async def test_bodies_are_capped_and_marked(tmp_path: Path) -> None:
     log = CallLog(tmp_path / "calls.db", body_cap=10)
