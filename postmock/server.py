@@ -23,6 +23,7 @@ from .templating import RenderContext, RequestData
 CallListener = Callable[[CallRecord], None]
 log = logging.getLogger("postmock")
 PREFLIGHT_MAX_AGE = "86400"
+PRIVATE_MESSAGE = "This mock server is private: send a valid API key in the x-api-key header."
 
 
 class BadControlHeader(ValueError):
@@ -83,6 +84,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
         resp, payload = json_error(500, "internalError", f"postmock failed: {exc!r}")
         answer = Answer(resp, "error", b"", payload)
     resp, plan = answer.response, answer.plan
+    if answer.delay_ms:
+        await asyncio.sleep(answer.delay_ms / 1000)
     if rt.listeners:
         rt.emit(
             CallRecord.create(
@@ -123,30 +126,19 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
         and request.method == "OPTIONS"
         and "Access-Control-Request-Method" in request.headers
     )
-
-    def error(status: int, name: str, message: str, body: bytes = b"", **extra: object) -> Answer:
-        resp, payload = json_error(status, name, message, **extra)
-        _add_cors(resp, cors_origin, None)
-        return Answer(resp, "noMatch" if status == 404 else "error", body, payload)
-
+    try:
+        # The network delay applies to every answer, errors included: a slow network
+        # is slow for a 404 too.
+        delay_ms = _delay(request.headers, config.delay_ms)
+    except BadControlHeader as exc:
+        return _error(cors_origin, 400, "invalidRequestError", str(exc))
     if rt.api_keys and not preflight and not _key_ok(rt.api_keys, request.headers):
-        return error(
-            401,
-            "unauthorizedError",
-            "This mock server is private: send a valid API key in the x-api-key header.",
-        )
+        return _error(cors_origin, 401, "unauthorizedError", PRIVATE_MESSAGE, delay_ms=delay_ms)
     try:
         body = await _read_body(request, config.max_body_size)
     except web.HTTPRequestEntityTooLarge:
-        return error(
-            413,
-            "requestEntityTooLargeError",
-            f"The request body is larger than the {config.max_body_size}-byte limit.",
-        )
-    try:
-        delay_ms = _delay(request.headers, config.delay_ms)
-    except BadControlHeader as exc:
-        return error(400, "invalidRequestError", str(exc), body)
+        message = f"The request body is larger than the {config.max_body_size}-byte limit."
+        return _error(cors_origin, 413, "requestEntityTooLargeError", message, delay_ms=delay_ms)
 
     if state.server_response is not None:
         match: Match | Miss = Match(state.server_response.example, 0, "serverResponse", {})
@@ -156,9 +148,8 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
         if preflight:
             return Answer(_preflight(request, cors_origin or "*"), "preflight", body)
         message = NOT_FOUND["message"] if match.reason == "noMatch" else match.message
-        return error(
-            404, NOT_FOUND["name"], message, body, header=NOT_FOUND["header"], **_explain(match)
-        )
+        extra = {"header": NOT_FOUND["header"], **_explain(match)}
+        return _error(cors_origin, 404, NOT_FOUND["name"], message, body, delay_ms, **extra)
 
     plan = state.plans[match.example.index]
     ctx = None
@@ -183,9 +174,22 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
         headers=CIMultiDict(plan.render_headers(ctx)),
     )
     _add_cors(resp, cors_origin, plan)
-    if delay_ms:
-        await asyncio.sleep(delay_ms / 1000)
     return Answer(resp, "example", body, payload, plan, delay_ms)
+
+
+def _error(
+    cors_origin: str | None,
+    status: int,
+    name: str,
+    message: str,
+    body: bytes = b"",
+    delay_ms: int = 0,
+    **extra: object,
+) -> Answer:
+    """An error the mock itself produces, as the JSON envelope, with CORS headers."""
+    resp, payload = json_error(status, name, message, **extra)
+    _add_cors(resp, cors_origin, None)
+    return Answer(resp, "noMatch" if status == 404 else "error", body, payload, None, delay_ms)
 
 
 def _key_ok(keys: tuple[bytes, ...], headers: CIMultiDictProxy[str]) -> bool:

@@ -499,3 +499,15 @@ async def test_a_bug_is_a_logged_json_500_not_a_crash(
     assert (await resp.json())["error"]["name"] == "internalError"
     assert [r.status_code for r in seen] == [500]
     assert "boom" in caplog.text
+
+
+async def test_delay_applies_to_errors_too(make_client: MakeClient) -> None:
+    client = await make_client(api_keys=("k",))
+    for headers, status in (
+        ({"x-mock-response-delay": "150"}, 401),
+        ({"x-mock-response-delay": "150", "x-api-key": "k"}, 404),
+    ):
+        t0 = time.perf_counter()
+        resp = await client.get("/v1/nothing/at/all/here", headers=headers)
+        assert resp.status == status
+        assert time.perf_counter() - t0 >= 0.15
