@@ -75,7 +75,7 @@ def banner(config: ServeConfig, state: MockState, url: str) -> str:
 
 def print_warnings(console: Console, state: MockState) -> None:
     for w in state.warnings[:MAX_WARNINGS_SHOWN]:
-        console.print(f"[yellow]warning[/] {w}", highlight=False, markup=True)
+        console.print(f"[yellow]warning[/] {w}", highlight=False, soft_wrap=True)
     rest = len(state.warnings) - MAX_WARNINGS_SHOWN
     if rest > 0:
         console.print(f"[yellow]… and {rest} more warnings; `postmock validate` lists them all[/]")
@@ -87,6 +87,7 @@ async def serve(
     *,
     ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
+    announce: bool = True,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start."""
     state = load_state(config)
@@ -125,8 +126,9 @@ async def serve(
     # can be answered, not in their way.
     warm = asyncio.create_task(_later(AFTER_START_S, app[RUNTIME].dynamic.warm_up))
     url = f"http://{_display_host(config.host)}:{_bound_port(site, config.port)}"
-    console.print(banner(config, state, url), highlight=False)
-    print_warnings(console, state)
+    if announce:  # a worker leaves the banner and warnings to its supervisor
+        console.print(banner(config, state, url), highlight=False)
+        print_warnings(console, state)
     if ready is not None:
         ready(url)
 
@@ -154,7 +156,8 @@ async def serve(
         await runner.cleanup()
         if log is not None:
             await log.close()
-        console.print("postmock stopped", highlight=False)
+        if announce:
+            console.print("postmock stopped", highlight=False)
 
 
 async def _later(delay: float, work: Callable[[], None]) -> None:
@@ -191,14 +194,15 @@ async def reload(config: ServeConfig, app: web.Application, console: Console) ->
     try:
         state = await asyncio.get_running_loop().run_in_executor(None, load_state, config)
     except PostmockError as exc:
-        console.print(
-            f"[red]reload failed[/], still serving the previous version: {exc}", highlight=False
-        )
+        message = f"[red]reload failed[/], still serving the previous version: {exc}"
+        console.print(message, highlight=False, soft_wrap=True)
         return False
     app[RUNTIME].state = state
     gc.unfreeze()  # the old version's objects can be collected again
     _settle()
-    console.print(f"[green]reloaded[/] {state.example_count} examples", highlight=False)
+    console.print(
+        f"[green]reloaded[/] {state.example_count} examples", highlight=False, soft_wrap=True
+    )
     print_warnings(console, state)
     return True
 
@@ -243,7 +247,11 @@ def run(config: ServeConfig, console: Console) -> None:
 
 
 def run_single(
-    config: ServeConfig, console: Console, *, ready: Callable[[str], None] | None = None
+    config: ServeConfig,
+    console: Console,
+    *,
+    ready: Callable[[str], None] | None = None,
+    announce: bool = True,
 ) -> None:
     """Serve in this process until a signal; uses uvloop when installed."""
     runner: Callable[[Awaitable[None]], None] = asyncio.run  # type: ignore[assignment]
@@ -253,4 +261,4 @@ def run_single(
         runner = uvloop.run  # type: ignore[assignment]
     except ImportError:
         pass
-    runner(serve(config, console, ready=ready))
+    runner(serve(config, console, ready=ready, announce=announce))

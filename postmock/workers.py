@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
-import os
 import signal
 import socket
 import threading
@@ -35,9 +34,10 @@ def _worker(config: ServeConfig, conn: Connection) -> None:
     from .serve import run_single
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
-    quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    # Only what happens later (reloads, a broken edit) reaches the terminal from a worker.
+    console = Console(stderr=True)
     try:
-        run_single(config, quiet, ready=lambda url: conn.send(("ready", url)))
+        run_single(config, console, ready=lambda url: conn.send(("ready", url)), announce=False)
     except PostmockError as exc:
         conn.send(("failed", str(exc), int(exc.exit_code)))
         raise SystemExit(int(exc.exit_code)) from None
