@@ -32,9 +32,9 @@ class MatchCache:
     bodies skip the cache. A reload builds a new MockState, so a new, empty cache.
     """
 
-    def __init__(self, index: MatchIndex, match_headers: tuple[str, ...]) -> None:
+    def __init__(self, index: MatchIndex) -> None:
         self.index = index
-        self.match_headers = match_headers
+        self.match_headers = index.config.match_headers
         self.entries: dict[tuple[object, ...], Match | Miss] = {}
 
     def match(
@@ -82,7 +82,7 @@ class MockState:
     cache: MatchCache = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "cache", MatchCache(self.index, self.index.config.match_headers))
+        object.__setattr__(self, "cache", MatchCache(self.index))
 
     @property
     def example_count(self) -> int:
@@ -118,11 +118,8 @@ def load_state(config: ServeConfig) -> MockState:
 
 
 def _find_server_response(collection: Collection, index: MatchIndex, name: str) -> Example:
-    found = index.find_name(name)
+    found = index.find_name(name) or index.find_id(name)
     if found is None:
-        by_id = [ex for ex in collection.examples if ex.id and ex.id == name]
-        if by_id:
-            return by_id[0]
         errors = sorted({ex.name for ex in collection.examples if ex.code >= 500 and ex.name})
         hint = f"; 5xx examples: {', '.join(errors[:8])}" if errors else ""
         raise LoadError(

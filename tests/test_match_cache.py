@@ -38,7 +38,7 @@ def make_cache(*items: dict[str, Any], match_headers: tuple[str, ...] = ()) -> M
     index = MatchIndex.compile(
         coll, VariableScope.build(coll), MatchConfig(match_headers=match_headers)
     )
-    return MatchCache(index, match_headers)
+    return MatchCache(index)
 
 
 def name_of(result: Match | Miss) -> str | None:

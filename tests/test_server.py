@@ -511,3 +511,11 @@ async def test_delay_applies_to_errors_too(make_client: MakeClient) -> None:
         resp = await client.get("/v1/nothing/at/all/here", headers=headers)
         assert resp.status == status
         assert time.perf_counter() - t0 >= 0.15
+
+
+@pytest.mark.parametrize("chosen", ["page-id-1", "12345-page-id-1"], ids=["id", "uid"])
+async def test_server_response_by_id(make_client: MakeClient, chosen: str) -> None:
+    client = await make_client(server_response=chosen)
+    resp = await client.get("/v1/anything")
+    assert resp.status == 200
+    assert await resp.text() == "<p>hi</p>"

@@ -139,6 +139,11 @@ class MatchIndex:
         found = _first(self._names.get(name, ()))
         return None if found is None else found.example
 
+    def find_id(self, wanted: str) -> Example | None:
+        """The example with that id (bare or `<owner>-<id>` uid form), as x-mock-response-id."""
+        found = _first(self._by_id(wanted.strip()))
+        return None if found is None else found.example
+
     # -- matching ---------------------------------------------------------------------
 
     def match(self, request: IncomingRequest) -> Match | Miss:
