@@ -7,8 +7,8 @@ Requests/s on a shared 2-core VM swing by 2-3x from one minute to the next (stea
 so a single wrk run says little. This script keeps every server running side by side
 (pinned to CPU 0, wrk on CPU 1), hits them in turn for several rounds, and reports for
 each the median requests/s and the median CPU microseconds per request (utime + stime
-of the server process and its threads, from /proc). The ratio of CPU per request is the
-steadier figure: it is what bounds throughput on one core.
+of the server process, its threads and its child processes, from /proc). The ratio of
+CPU per request is the steadier figure: it is what bounds throughput on one core.
 
 Servers: `limit` (a bare aiohttp app with uvloop answering one constant body: the ceiling
 for anything built on aiohttp), `postmock` (defaults: call log and plain call lines on),
@@ -18,6 +18,7 @@ for anything built on aiohttp), `postmock` (defaults: call log and plain call li
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -37,6 +38,7 @@ MAKE = (
     / "make_collection.py"
 )
 TICK = os.sysconf("SC_CLK_TCK")
+ACCEPT = "Accept: application/json"  # what compare.py's probes send
 
 LIMIT_APP = """
 import sys
@@ -61,9 +63,20 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime, all threads
+    """utime + stime of `pid` and its descendants (the call-log writer), all threads."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass  # gone meanwhile
+    return total
 
 
 def wait_up(url: str, seconds: float = 30) -> None:
@@ -79,16 +92,31 @@ def wait_up(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
-def wrk(url: str, seconds: int) -> tuple[float, int]:
+def wrk(url: str, seconds: int) -> tuple[float, int, float]:
+    """Run wrk on CPU 1; return requests/s, the request count and p99 latency in ms."""
     out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{seconds}s", url],
+        [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            "-c32",
+            f"-d{seconds}s",
+            "--latency",
+            "-H",
+            ACCEPT,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    return rps, count
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return rps, count, float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan")
 
 
 def main() -> None:
@@ -101,15 +129,22 @@ def main() -> None:
     ap.add_argument(
         "--variant", action="append", default=[], help="more postmock options to compare"
     )
-    ap.add_argument("--path", help="request path (default: the pathvar probe of the last resource)")
+    ap.add_argument("--probe", action="append", choices=("static", "pathvar"), default=[])
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="postmock-cpu-"))
     collection = tmp / "collection.json"
     subprocess.run([sys.executable, str(MAKE), str(args.resources), str(collection)], check=True)
-    path = args.path or f"/api/v1/r{args.resources - 1}/items/42"
+    last = args.resources - 1
+    probes = {  # the probes of shared/bench/compare.py
+        "static": f"/api/v1/r{last}/items?limit=10",
+        "pathvar": f"/api/v1/r{last}/items/42",
+    }
+    probes = {name: probes[name] for name in args.probe or probes}
+    # limit answers with the static probe's body, as in compare.py.
+    items = json.loads(collection.read_text())["item"][-1]["item"]
+    (tmp / "body.json").write_text(items[0]["response"][0]["body"])
     (tmp / "limit.py").write_text(LIMIT_APP)
-    (tmp / "body.json").write_text('{"id": 0, "name": "item 0"}')
     pm = [sys.executable, "-m", "postmock", "serve", str(collection), "--no-reload", "--port"]
     servers = {
         "limit": [sys.executable, str(tmp / "limit.py"), "{port}", str(tmp / "body.json")],
@@ -126,31 +161,46 @@ def main() -> None:
             proc = subprocess.Popen(
                 cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            url = f"http://127.0.0.1:{port}{path}"
-            wait_up(url)
-            wrk(url, 1)  # warm-up
-            procs[name] = (proc, url)
-        rows: dict[str, list[tuple[float, float]]] = {name: [] for name in procs}
+            base = f"http://127.0.0.1:{port}"
+            wait_up(base + next(iter(probes.values())))
+            for path in probes.values():
+                wrk(base + path, 1)  # warm-up
+            procs[name] = (proc, base)
+        rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {
+            (probe, name): [] for probe in probes for name in procs
+        }
         for _ in range(args.rounds):
-            for name, (proc, url) in procs.items():
-                before = cpu_seconds(proc.pid)
-                rps, count = wrk(url, args.seconds)
-                used = cpu_seconds(proc.pid) - before
-                rows[name].append((rps, used / count * 1e6))
+            for probe, path in probes.items():
+                for name, (proc, base) in procs.items():
+                    before = cpu_seconds(proc.pid)
+                    rps, count, p99 = wrk(base + path, args.seconds)
+                    used = cpu_seconds(proc.pid) - before
+                    rows[probe, name].append((rps, used / count * 1e6, p99))
     finally:
         for proc, _ in procs.values():
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
-    print(f"{args.resources} resources, {path}, {args.rounds} rounds of {args.seconds}s, wrk -c32")
-    head = ("server", "median rps", "median CPU us/req", "rps/limit", "limit/CPU")
-    print(f"{head[0]:<16} {head[1]:>10} {head[2]:>18} {head[3]:>10} {head[4]:>10}")
-    limit_rps = statistics.median(r for r, _ in rows["limit"])
-    limit_cpu = statistics.median(c for _, c in rows["limit"])
-    for name, samples in rows.items():
-        rps = statistics.median(r for r, _ in samples)
-        cpu = statistics.median(c for _, c in samples)
-        ratio_rps, ratio_cpu = rps / limit_rps, limit_cpu / cpu
-        print(f"{name:<16} {rps:>10.0f} {cpu:>18.1f} {ratio_rps:>10.2f} {ratio_cpu:>10.2f}")
+    print(f"{args.resources} resources, {args.rounds} rounds of {args.seconds}s, wrk -c32")
+    head = ("probe", "server", "median rps", "CPU us/req", "p99 ms", "rps/limit", "limit/CPU")
+    widths = (8, 16, 10, 10, 7, 9, 9)
+    print(
+        " ".join(
+            f"{h:<{w}}" if n < 2 else f"{h:>{w}}"
+            for n, (h, w) in enumerate(zip(head, widths, strict=True))
+        )
+    )
+    for probe in probes:
+        limit_rps = statistics.median(r for r, _, _ in rows[probe, "limit"])
+        limit_cpu = statistics.median(c for _, c, _ in rows[probe, "limit"])
+        for name in procs:
+            samples = rows[probe, name]
+            rps = statistics.median(r for r, _, _ in samples)
+            cpu = statistics.median(c for _, c, _ in samples)
+            p99 = statistics.median(p for _, _, p in samples)
+            print(
+                f"{probe:<8} {name:<16} {rps:>10.0f} {cpu:>10.1f} {p99:>7.2f}"
+                f" {rps / limit_rps:>9.2f} {limit_cpu / cpu:>9.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -249,7 +249,9 @@ async def _stream_store(
     resp = web.StreamResponse(
         headers={"Content-Type": SSE if sse else NDJSON, "Cache-Control": "no-cache"}
     )
-    store = await loop.run_in_executor(reader, CallStore.open_readonly, request.app[CALL_LOG].path)
+    path = request.app[CALL_LOG].path
+    assert path is not None  # the API is only there when the log has a store
+    store = await loop.run_in_executor(reader, CallStore.open_readonly, path)
     try:
         seq = await loop.run_in_executor(reader, store.last_seq)
         await resp.prepare(request)

@@ -1,54 +1,63 @@
-"""The call log: `add()` on the hot path, batched SQLite writes on a thread, live subscribers."""
+"""The call log: `add_entry()` on the hot path; a writer process stores; live subscribers.
+
+The serving process keeps each call as a tuple and, every few milliseconds, hands what
+piled up to the writer process (`logsink`) in one marshalled frame through a pipe. SQLite,
+masking for the store and plain call lines all run there, on their own GIL: a writer
+thread in the serving process cost the event loop more in GIL hand-offs than the inserts
+themselves (docs/performance.md). Reads (`query`, `get`, `count`) use this process's own
+connection after a flush, so a call answered before a read is always in its result.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import queue
+import itertools
+import json
+import os
+import subprocess
+import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import IO, Final
+
+import postmock
 
 from .callrecord import (
     SECRET_HEADERS,
     CallFilter,
     CallRecord,
+    Entry,
     ResponseType,
+    entry_from_record,
     iso_utc,
     new_call_id,
     parse_time,
+    record_from_entry,
 )
 from .errors import LogStoreError
+from .logsink import encode_frame
 from .logstore import CallStore, Direction
 
 DEFAULT_DB_PATH: Final = Path(".postmock") / "calls.db"
 DEFAULT_MAX_RECORDS: Final = 10_000
 DEFAULT_BODY_CAP: Final = 64 * 1024
 DEFAULT_SUBSCRIBER_QUEUE: Final = 1000
-_BATCH_SIZE: Final = 2000
-_GATHER_SECONDS: Final = 0.05  # pause after a small batch (see _run_writer)
-_FAILED_BATCH_RETRIES: Final = 3
-
-
-class _Stop:
-    """Queue sentinel: the writer drains what is before it, then exits."""
-
-
-_STOP: Final = _Stop()
-_QueueItem = CallRecord | concurrent.futures.Future[None] | _Stop
+#: How long calls gather before they go to the writer in one frame (one pipe write).
+SEND_INTERVAL: Final = 0.02
+#: Without an event loop (`start_sync`), a frame goes out every this many calls.
+_SYNC_BATCH: Final = 500
 
 
 @dataclass(frozen=True)
 class CallLogStats:
     """Counters for the health endpoint."""
 
-    written: int  # records committed by this process
-    pending: int  # records waiting for the writer
+    written: int  # records committed by this process's writer
+    pending: int  # records on their way to the store
     dropped: int  # records that could not be stored (see last_error)
     subscribers: int
     last_error: str | None
@@ -121,81 +130,153 @@ class Subscription:
 
 
 class CallLog:
-    """Keeps every served call: O(1) `add()`, a writer thread committing batches to SQLite.
+    """Keeps every served call: O(1) `add_entry()`, a writer process committing batches.
 
-    Secrets in headers are masked and bodies capped inside `add()`, before any subscriber
-    or the store sees the record.
+    `path` None keeps no store (plain `lines` and subscribers only). Secrets are masked and
+    bodies capped before a subscriber or the store sees a record. Use it from the thread
+    that started it.
     """
 
     def __init__(
         self,
-        path: str | Path = DEFAULT_DB_PATH,
+        path: str | Path | None = DEFAULT_DB_PATH,
         *,
         max_records: int = DEFAULT_MAX_RECORDS,
         body_cap: int = DEFAULT_BODY_CAP,
         redact: Iterable[str] = (),
         subscriber_queue: int = DEFAULT_SUBSCRIBER_QUEUE,
+        lines: IO[str] | None = None,
     ) -> None:
         if max_records < 1:
             raise ValueError("max_records must be at least 1")
-        self.path = Path(path)
+        self.path = Path(path) if path is not None else None
         self.max_records = max_records
         self.body_cap = body_cap
-        self.secret_names = SECRET_HEADERS | {name.lower() for name in redact}
+        self.redact = tuple(redact)
+        self.secret_names = SECRET_HEADERS | {name.lower() for name in self.redact}
         self.subscriber_queue = subscriber_queue
-        self._queue: queue.SimpleQueue[_QueueItem] = queue.SimpleQueue()
+        self.lines = lines
         self._subscribers: set[Subscription] = set()
-        self._writer: threading.Thread | None = None
         self._reader: CallStore | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._fd = -1  # the pipe to the writer
+        self._status_fd = -1  # its reports
+        self._status_buffer = b""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: list[Entry | int] = []
+        self._unsent = bytearray()  # accepted frames the pipe has not taken yet
+        self._send_handle: asyncio.TimerHandle | None = None
+        self._tokens = itertools.count(1)
+        self._waiters: dict[int, asyncio.Future[None]] = {}
+        self._flushed = 0  # the writer has committed everything before this token
         self._accepting = False
-        self._add_lock = threading.Lock()  # makes "accepting" and "queued before STOP" atomic
-        # Each counter is written by one thread only: add() or the writer.
         self._added = 0
-        self._processed = 0
         self._written = 0
+        self._failed = 0  # reported by the writer
+        self._lost = 0  # the writer died before confirming them
         self._rejected = 0
-        self._write_failed = 0
         self.last_error: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the store (LogStoreError if it cannot be used) and start the writer thread."""
-        await asyncio.to_thread(self.start_sync)
+        """Open the store (LogStoreError if it cannot be used) and start the writer."""
+        if self._accepting:
+            return
+        await asyncio.to_thread(self._open)
+        self._loop = asyncio.get_running_loop()
+        if self._proc is not None:
+            os.set_blocking(self._fd, False)
+            self._loop.add_reader(self._status_fd, self._on_status)
 
     def start_sync(self) -> None:
         """`start()` for code without an event loop."""
-        if self._writer is not None:
-            return
-        writer_store = CallStore.open(self.path)
-        try:
-            self._reader = CallStore.open(self.path)
-        except LogStoreError:
-            writer_store.close()
-            raise
-        self._writer = threading.Thread(
-            target=self._run_writer, args=(writer_store,), name="postmock-calllog", daemon=True
-        )
+        if not self._accepting:
+            self._open()
+
+    def _open(self) -> None:
+        if self.path is not None:
+            self._reader = CallStore.open(self.path)  # creates the schema; errors show here
+        if self.path is not None or self.lines is not None:
+            self._spawn()
         self._accepting = True
-        self._writer.start()
+
+    def _spawn(self) -> None:
+        status_read, status_write = os.pipe()
+        argv = [
+            sys.executable,
+            "-m",
+            "postmock.logsink",
+            f"--max-records={self.max_records}",
+            f"--body-cap={self.body_cap}",
+            f"--status-fd={status_write}",
+            *[f"--redact={name}" for name in self.redact],
+        ]
+        keep = [status_write]
+        if self.path is not None:
+            argv.append(f"--db={self.path}")
+        if self.lines is not None:
+            self.lines.flush()
+            keep.append(self.lines.fileno())
+            argv.append(f"--lines-fd={self.lines.fileno()}")
+        # The writer imports postmock from where this process did (a checkout works too).
+        package_root = str(Path(postmock.__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        try:
+            self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, pass_fds=keep, env=env)
+        except OSError as exc:
+            os.close(status_read)
+            raise LogStoreError(
+                f"cannot start the call-log writer: {exc}", file=self.path
+            ) from None
+        finally:
+            os.close(status_write)
+        assert self._proc.stdin is not None
+        self._fd = self._proc.stdin.fileno()
+        self._status_fd = status_read
 
     async def close(self) -> None:
-        """Write every pending record, end all subscriptions, close the store."""
-        for sub in list(self._subscribers):
-            sub.close()
-        await asyncio.to_thread(self.close_sync)
+        """Write every pending record, end all subscriptions, stop the writer."""
+        self._stop_accepting()
+        if self._loop is not None and self._proc is not None:
+            self._loop.remove_reader(self._status_fd)
+            self._loop.remove_writer(self._fd)
+        await asyncio.to_thread(self._finish)
 
     def close_sync(self) -> None:
         """`close()` for code without an event loop."""
+        self._stop_accepting()
+        self._finish()
+
+    def _stop_accepting(self) -> None:
         for sub in list(self._subscribers):
             sub.close()
-        with self._add_lock:
-            self._accepting = False
-            writer, self._writer = self._writer, None
-            if writer is not None:
-                self._queue.put(_STOP)
-        if writer is not None:
-            writer.join()
+        self._accepting = False
+        if self._send_handle is not None:
+            self._send_handle.cancel()
+            self._send_handle = None
+
+    def _finish(self) -> None:
+        """Send the rest, let the writer drain the pipe and exit; then close the reader."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            os.set_blocking(self._fd, True)
+            if self._pending:
+                self._unsent += encode_frame(self._pending)
+                self._pending = []
+            self._write_blocking()
+            assert proc.stdin is not None
+            try:
+                proc.stdin.close()  # the end of the pipe: the writer finishes and exits
+            except OSError:
+                pass
+            proc.wait()
+            os.set_blocking(self._status_fd, True)
+            while self._read_status():
+                pass
+            os.close(self._status_fd)
+            self._resolve_waiters()
         if self._reader is not None:
             with self._reader.lock:
                 self._reader.close()
@@ -212,22 +293,31 @@ class CallLog:
 
     # -- hot path --------------------------------------------------------------------------
 
-    def add(self, record: CallRecord) -> None:
-        """Queue `record` for the store and hand it to subscribers; O(1), never raises."""
-        try:
-            clean = record.sanitized(self.secret_names, self.body_cap)
-            with self._add_lock:
-                if not self._accepting:
-                    self._rejected += 1
-                    self.last_error = "record added while the call log was not running"
-                    return
-                self._added += 1
-                self._queue.put(clean)
-            for sub in tuple(self._subscribers):
-                sub._deliver(clean)
-        except Exception as exc:  # logging must never break serving
+    def add_entry(self, entry: Entry) -> None:
+        """Keep one served call (see `callrecord.Entry`); O(1), never raises."""
+        if not self._accepting:
             self._rejected += 1
-            self.last_error = f"add failed: {exc!r}"
+            self.last_error = "record added while the call log was not running"
+            return
+        self._added += 1
+        if self._proc is not None:
+            self._pending.append(entry)
+            if self._loop is not None:
+                if self._send_handle is None:
+                    self._send_handle = self._loop.call_later(SEND_INTERVAL, self._send)
+            elif len(self._pending) >= _SYNC_BATCH:
+                self._send()
+        if self._subscribers:
+            try:
+                record = record_from_entry(entry, self.secret_names, self.body_cap)
+                for sub in tuple(self._subscribers):
+                    sub._deliver(record)
+            except Exception as exc:  # a live view must never break serving
+                self.last_error = f"delivering a call failed: {exc!r}"
+
+    def add(self, record: CallRecord) -> None:
+        """Keep a call built as a CallRecord (tests, embedders)."""
+        self.add_entry(entry_from_record(record))
 
     def subscribe(
         self, *, maxsize: int | None = None, flt: CallFilter | None = None
@@ -237,71 +327,132 @@ class CallLog:
         self._subscribers.add(sub)
         return sub
 
-    # -- writer thread ---------------------------------------------------------------------
+    # -- the pipe to the writer ------------------------------------------------------------
 
-    def _run_writer(self, store: CallStore) -> None:
-        stop = False
+    def _send(self) -> None:
+        """Hand the pending calls to the writer in one frame."""
+        self._send_handle = None
+        if not self._pending or self._proc is None:
+            return
+        pending, self._pending = self._pending, []
         try:
-            while not stop:
-                batch: list[CallRecord] = []
-                waiters: list[concurrent.futures.Future[None]] = []
-                item: _QueueItem | None = self._queue.get()
-                while item is not None:
-                    if isinstance(item, CallRecord):
-                        batch.append(item)
-                    elif isinstance(item, _Stop):
-                        stop = True
-                    else:
-                        waiters.append(item)
-                    if len(batch) >= _BATCH_SIZE:
-                        break
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        item = None
-                if batch:
-                    self._write(store, batch)
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(None)
-                if 0 < len(batch) < _BATCH_SIZE and not waiters and not stop:
-                    # A small batch: let calls gather before the next transaction, so a
-                    # steady stream costs a few commits a second, not one per call. A full
-                    # batch means a backlog: write on at once.
-                    time.sleep(_GATHER_SECONDS)
-        finally:
-            store.close()
+            frame = encode_frame(pending)
+        except Exception as exc:  # logging must never break serving
+            self._lost += sum(isinstance(item, tuple) for item in pending)
+            self.last_error = f"cannot pass calls to the call-log writer: {exc!r}"
+            return
+        if self._loop is None:
+            self._unsent += frame
+            self._write_blocking()
+            return
+        if self._unsent:  # the pipe is full; _drain will send it after what waits
+            self._unsent += frame
+            return
+        try:
+            written = os.write(self._fd, frame)
+        except BlockingIOError:
+            written = 0
+        except OSError as exc:
+            self._writer_died(exc)
+            return
+        if written < len(frame):
+            self._unsent += frame[written:]
+            self._loop.add_writer(self._fd, self._drain)
 
-    def _write(self, store: CallStore, batch: list[CallRecord]) -> None:
-        for attempt in range(_FAILED_BATCH_RETRIES):
-            try:
-                store.write(batch, self.max_records)
-            except Exception as exc:  # store retries locks itself; this is disk full & co.
-                self.last_error = f"cannot write call log {self.path}: {exc}"
-                if attempt == _FAILED_BATCH_RETRIES - 1:
-                    self._write_failed += len(batch)
-            else:
-                self._written += len(batch)
-                break
-        self._processed += len(batch)
+    def _drain(self) -> None:
+        try:
+            written = os.write(self._fd, self._unsent)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._writer_died(exc)
+            return
+        del self._unsent[:written]
+        if not self._unsent and self._loop is not None:
+            self._loop.remove_writer(self._fd)
+
+    def _write_blocking(self) -> None:
+        view = memoryview(self._unsent)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            self._writer_died(exc)
+        finally:
+            view.release()
+            self._unsent.clear()
+
+    def _writer_died(self, exc: OSError) -> None:
+        if self._loop is not None:
+            self._loop.remove_writer(self._fd)
+        self._unsent.clear()
+        code = self._proc.poll() if self._proc is not None else None
+        self.last_error = f"the call-log writer exited (code {code}): {exc}"
+        self._lost = max(self._added - self._written - self._failed, 0)
+
+    def _on_status(self) -> None:
+        if not self._read_status() and self._loop is not None:
+            self._loop.remove_reader(self._status_fd)
+            if self._proc is not None and self._accepting:
+                self.last_error = f"the call-log writer exited (code {self._proc.poll()})"
+                self._lost = max(self._added - self._written - self._failed, 0)
+            self._resolve_waiters()
+
+    def _read_status(self) -> bool:
+        """Apply the writer's reports read so far; False at the end of its pipe."""
+        try:
+            chunk = os.read(self._status_fd, 65536)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        *lines, self._status_buffer = (self._status_buffer + chunk).split(b"\n")
+        for line in lines:
+            report = json.loads(line)
+            self._written = report["written"]
+            self._failed = report["failed"]
+            self.last_error = report.get("error", self.last_error)
+            for token in report["flushed"]:
+                self._flushed = max(self._flushed, token)
+                waiter = self._waiters.pop(token, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+        return True
+
+    def _resolve_waiters(self) -> None:
+        """Wake every flush still waiting (the writer is gone: nothing more will come)."""
+        waiters, self._waiters = self._waiters, {}
+        for waiter in waiters.values():
+            waiter.get_loop().call_soon_threadsafe(_set_done, waiter)
 
     # -- reads -----------------------------------------------------------------------------
 
     async def flush(self) -> None:
         """Wait until every record added so far is committed."""
-        if self._writer is None:
+        if self._proc is None or self._loop is None:
             return
-        done: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._queue.put(done)
-        await asyncio.wrap_future(done)
+        token = next(self._tokens)
+        done = self._loop.create_future()
+        self._waiters[token] = done
+        self._pending.append(token)
+        if self._send_handle is not None:
+            self._send_handle.cancel()
+        self._send()
+        await done
 
     def flush_sync(self) -> None:
         """`flush()` for code without an event loop."""
-        if self._writer is None:
+        if self._proc is None:
             return
-        done: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._queue.put(done)
-        done.result()
+        token = next(self._tokens)
+        self._pending.append(token)
+        self._send()
+        os.set_blocking(self._status_fd, True)
+        while self._flushed < token:
+            if not self._read_status():
+                break  # the writer is gone; stats() says so
 
     def _read_store(self) -> CallStore:
         if self._reader is None:
@@ -369,13 +520,19 @@ class CallLog:
 
     def stats(self) -> CallLogStats:
         """Return this process's counters."""
+        settled = self._written + self._failed + self._lost
         return CallLogStats(
             written=self._written,
-            pending=max(self._added - self._processed, 0),
-            dropped=self._rejected + self._write_failed,
+            pending=max(self._added - settled, 0) if self._proc is not None else 0,
+            dropped=self._rejected + self._failed + self._lost,
             subscribers=len(self._subscribers),
             last_error=self.last_error,
         )
+
+
+def _set_done(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 __all__ = [

@@ -26,7 +26,7 @@ _LOCK_RETRY_SECONDS = 30.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     served_at REAL NOT NULL,
     method TEXT NOT NULL,
     path TEXT NOT NULL,
@@ -47,7 +47,7 @@ _COLUMNS = (
     "id, served_at, method, path, query, request_headers, request_body, status_code, "
     "response_headers, response_body, response_type, response_name, duration_ms, delay_ms"
 )
-_INSERT = f"INSERT OR IGNORE INTO calls ({_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+_INSERT = f"INSERT INTO calls ({_COLUMNS}) VALUES ({', '.join('?' * 14)})"
 
 
 def _contains(haystack: str | None, needle: str | None) -> bool:
@@ -213,8 +213,23 @@ class CallStore:
 
     def get(self, call_id: str) -> CallRecord | None:
         """Return one call by id."""
-        row = self._conn.execute(f"SELECT {_COLUMNS} FROM calls WHERE id = ?", (call_id,))
-        found = row.fetchone()
+        # Ids start with their millisecond (callrecord.new_call_id): look there through the
+        # served_at index, so that no second index on id is kept up on every insert. Any
+        # other id (a record built by hand) is looked for in every row.
+        found = None
+        try:
+            millis = int(call_id[:12], 16) if len(call_id) >= 12 else None
+        except ValueError:
+            millis = None
+        if millis is not None:
+            found = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM calls WHERE served_at BETWEEN ? AND ? AND id = ?",
+                (millis / 1000 - 0.002, millis / 1000 + 0.002, call_id),
+            ).fetchone()
+        if found is None:
+            found = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM calls WHERE id = ?", (call_id,)
+            ).fetchone()
         return _record(found) if found else None
 
     def select(

@@ -17,9 +17,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .callrecord import CallRecord, Headers, iso_utc
+from .callrecord import NO_MATCH, CallRecord, Headers, iso_utc, plain_line
+from .callrecord import duration_text as _duration
 
-NO_MATCH: Final = "No matching requests"
 STATUS_STYLES: Final = {1: "white", 2: "green", 3: "cyan", 4: "yellow", 5: "red"}
 #: Plain lines waiting for a blocked terminal, beyond which the oldest are skipped.
 MAX_PENDING_LINES: Final = 10_000
@@ -45,11 +45,6 @@ def response_label(record: CallRecord) -> Text:
     return Text(f"({record.response_type})", style="dim")
 
 
-def _duration(record: CallRecord) -> str:
-    text = f"{record.duration_ms:.1f} ms"
-    return f"{text} (+{record.delay_ms:g} delay)" if record.delay_ms else text
-
-
 def calls_table(records: Iterable[CallRecord], *, title: str | None = None) -> Table:
     """A table of calls, one row each, in the order given."""
     table = Table(title=title, box=box.SIMPLE_HEAD, expand=False, title_justify="left")
@@ -69,16 +64,6 @@ def calls_table(records: Iterable[CallRecord], *, title: str | None = None) -> T
             _duration(record),
         )
     return table
-
-
-def plain_line(record: CallRecord) -> str:
-    """One line per call for logs and pipes."""
-    label = record.response_name or (NO_MATCH if record.response_type == "noMatch" else "-")
-    return (
-        f"{iso_utc(record.served_at)} {record.method} {record.full_path} "
-        f"{record.status_code} {json.dumps(label, ensure_ascii=False)} "
-        f"{_duration(record)} id={record.id}"
-    )
 
 
 def _content_type(headers: Headers) -> str:

@@ -10,6 +10,7 @@ import json
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import IO
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
@@ -92,23 +93,32 @@ async def serve(
     """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start."""
     state = load_state(config)
     gc.freeze()  # see _settle; no full collection here, start-up time matters more
+    # Piped output: one plain line per call, written by the call-log writer process (see
+    # calllog); on a terminal, the live table here.
+    lines = _plain_lines_file(console) if not config.quiet else None
     log = None
-    if config.log_db is not None:
+    if config.log_db is not None or lines is not None:
         log = CallLog(
             config.log_db,
             max_records=config.log_max,
             body_cap=config.log_body_cap,
             redact=config.redact,
+            lines=lines,
         )
         await log.start()
-    view = None if config.quiet else LiveCallView(console)
-    listeners = [x.add for x in (log, view) if x is not None]
+    view = None if config.quiet or lines is not None else LiveCallView(console)
 
     def routes(app: web.Application) -> None:
-        if log is not None:
+        if log is not None and config.log_db is not None:
             add_api_routes(app, log, config.api_keys, shared=config.workers > 1)
 
-    app = create_app(config, state, listeners=listeners, extra_routes=routes)
+    app = create_app(
+        config,
+        state,
+        calls=log,
+        listeners=[view.add] if view is not None else [],
+        extra_routes=routes,
+    )
     runner = MockRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, reuse_port=config.workers > 1 or None)
@@ -158,6 +168,17 @@ async def serve(
             await log.close()
         if announce:
             console.print("postmock stopped", highlight=False)
+
+
+def _plain_lines_file(console: Console) -> IO[str] | None:
+    """The console's file when it is not a terminal and has a descriptor to hand on."""
+    if console.is_terminal:
+        return None
+    try:
+        console.file.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None  # a StringIO (tests): LiveCallView prints the plain lines itself
+    return console.file
 
 
 async def _later(delay: float, work: Callable[[], None]) -> None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from .calllog import CallRecord, ResponseType
+from .calllog import CallLog, CallRecord, ResponseType
+from .callrecord import new_call_id
 from .config import MAX_DELAY_MS, ServeConfig
 from .dynamic import DynamicValues
 from .matching import Match, Miss
@@ -32,11 +33,16 @@ class BadControlHeader(ValueError):
 
 @dataclass
 class Runtime:
-    """Per-app mutable state: the current compiled mock (swapped on reload) and listeners."""
+    """Per-app mutable state: the current compiled mock (swapped on reload), where calls go.
+
+    `calls` gets every call as a cheap tuple; `listeners` (the live table, tests) get a
+    CallRecord each, built only when there are any.
+    """
 
     config: ServeConfig
     state: MockState
     dynamic: DynamicValues
+    calls: CallLog | None = None
     listeners: list[CallListener] = field(default_factory=list)
     api_keys: tuple[bytes, ...] = ()
 
@@ -52,6 +58,7 @@ def create_app(
     config: ServeConfig,
     state: MockState,
     *,
+    calls: CallLog | None = None,
     listeners: Sequence[CallListener] = (),
     extra_routes: Callable[[web.Application], None] | None = None,
 ) -> web.Application:
@@ -61,6 +68,7 @@ def create_app(
         config=config,
         state=state,
         dynamic=DynamicValues(config.seed),
+        calls=calls,
         listeners=list(listeners),
         api_keys=tuple(k.encode() for k in config.api_keys),
     )
@@ -86,6 +94,27 @@ async def handle(request: web.Request) -> web.StreamResponse:
     resp, plan = answer.response, answer.plan
     if answer.delay_ms:
         await asyncio.sleep(answer.delay_ms / 1000)
+    if rt.calls is not None:
+        now = time.time()
+        rel_url = request.rel_url
+        rt.calls.add_entry(
+            (
+                new_call_id(now),
+                now,
+                request.method,
+                rel_url.raw_path,
+                rel_url.raw_query_string,
+                request.raw_headers,  # bytes pairs: cheap to pickle; decoded by the writer
+                answer.request_body,
+                resp.status,
+                answer.headers if answer.headers is not None else _plain_headers(resp),
+                answer.response_body,
+                answer.kind,
+                plan.example.name if plan is not None else None,
+                (time.perf_counter() - started) * 1000,
+                answer.delay_ms,
+            )
+        )
     if rt.listeners:
         rt.emit(
             CallRecord.create(
@@ -116,6 +145,9 @@ class Answer:
     response_body: bytes = b""
     plan: ResponsePlan | None = None
     delay_ms: int = 0
+    # The response headers as plain str pairs, when already at hand (the call log wants
+    # them; aiohttp's `istr` names are slow to pickle).
+    headers: tuple[tuple[str, str], ...] | None = None
 
 
 async def _answer(rt: Runtime, request: web.Request) -> Answer:
@@ -167,14 +199,14 @@ async def _answer(rt: Runtime, request: web.Request) -> Answer:
         )
     # HEAD gets the body too: aiohttp sends only its Content-Length, as for GET.
     payload = plan.render_body(ctx) if plan.has_body else b""
+    headers = (*plan.render_headers(ctx), *_cors_headers(cors_origin, plan))
     resp = web.Response(
         status=plan.status,
         reason=plan.reason,
         body=payload if plan.has_body else None,
-        headers=CIMultiDict(plan.render_headers(ctx)),
+        headers=CIMultiDict(headers),
     )
-    _add_cors(resp, cors_origin, plan)
-    return Answer(resp, "example", body, payload, plan, delay_ms)
+    return Answer(resp, "example", body, payload, plan, delay_ms, headers)
 
 
 def _error(
@@ -221,16 +253,25 @@ def _delay(headers: CIMultiDictProxy[str], default_ms: int) -> int:
     return int(value)
 
 
-def _add_cors(resp: web.StreamResponse, origin: str | None, plan: ResponsePlan | None) -> None:
+def _cors_headers(origin: str | None, plan: ResponsePlan | None) -> list[tuple[str, str]]:
     if origin is None or (plan is not None and plan.sets_allow_origin):
-        return
-    resp.headers["Access-Control-Allow-Origin"] = origin
+        return []
+    headers = [("Access-Control-Allow-Origin", origin)]
     if origin != "*":
         # Echoing the origin (not "*") lets browsers send credentials to the mock.
-        resp.headers["Access-Control-Allow-Credentials"] = "true"
-        resp.headers.add("Vary", "Origin")
+        headers += [("Access-Control-Allow-Credentials", "true"), ("Vary", "Origin")]
     if plan is not None and plan.expose_headers:
-        resp.headers["Access-Control-Expose-Headers"] = plan.expose_headers
+        headers.append(("Access-Control-Expose-Headers", plan.expose_headers))
+    return headers
+
+
+def _add_cors(resp: web.StreamResponse, origin: str | None, plan: ResponsePlan | None) -> None:
+    for name, value in _cors_headers(origin, plan):
+        resp.headers.add(name, value)
+
+
+def _plain_headers(resp: web.StreamResponse) -> tuple[tuple[str, str], ...]:
+    return tuple((str(name), value) for name, value in resp.headers.items())
 
 
 def _preflight(request: web.Request, origin: str) -> web.Response:

@@ -1,0 +1,189 @@
+"""The call-log writer process: reads calls from a pipe, stores them, prints plain lines.
+
+`postmock serve` hands every served call to this process instead of writing SQLite on
+its own event loop or on a thread: a thread shares the GIL with the loop, and each hand-off
+between them costs the loop more than the insert itself (measured in docs/performance.md).
+The server marshals the calls it served in the last few milliseconds and writes them to
+this process's stdin in one frame; this process masks secrets, caps bodies, commits each
+frame (or everything that piled up) in one transaction, prints one plain line per call
+when asked, and reports on its status pipe what it wrote and which flushes are done.
+
+It ignores SIGINT and SIGTERM: a Ctrl-C or a `kill` of the process group reaches the
+server too, which sends its last calls and closes the pipe; this process exits once it has
+written everything up to the end of the pipe. If the server dies without closing, the pipe
+still ends, and every call it had sent is kept.
+
+Frames: 4-byte big-endian length, then `M` and a marshalled list (or `P` and a pickled
+one) whose items are call entries
+(tuples, see `callrecord.Entry`) or flush tokens (ints). Status lines are JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import marshal
+import os
+import pickle
+import signal
+import struct
+import sys
+from collections.abc import Iterator, Sequence
+from typing import IO, Final
+
+from .callrecord import SECRET_HEADERS, CallRecord, Entry, plain_line, record_from_entry
+
+_HEADER: Final = struct.Struct(">I")
+_READ_SIZE: Final = 1 << 20
+_FAILED_BATCH_RETRIES: Final = 3
+
+
+def encode_frame(items: Sequence[Entry | int]) -> bytes:
+    """One frame for the pipe.
+
+    marshal, not pickle: both ends are this same Python, entries hold only tuples, str,
+    bytes and numbers, and marshal writes them in a third of pickle's time.
+    """
+    try:
+        payload = b"M" + marshal.dumps(items, 4)
+    except ValueError:  # a str or tuple subclass (an embedder's CallRecord): pickle it
+        payload = b"P" + pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(payload)) + payload
+
+
+class FrameReader:
+    """Reads frames from a file descriptor; every complete frame read so far at once."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+        self.eof = False
+
+    def read(self) -> list[Entry | int]:
+        """Block until at least one frame (or the end) arrives; return the items of all."""
+        items: list[Entry | int] = []
+        while not items and not self.eof:
+            chunk = os.read(self.fd, _READ_SIZE)
+            if not chunk:
+                self.eof = True
+            self.buffer += chunk
+            items.extend(self._frames())
+        return items
+
+    def _frames(self) -> Iterator[Entry | int]:
+        view = self.buffer
+        start = 0
+        while len(view) - start >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(view, start)
+            end = start + _HEADER.size + size
+            if end > len(view):
+                break
+            kind, payload = view[start + _HEADER.size], view[start + _HEADER.size + 1 : end]
+            yield from (marshal.loads(payload) if kind == ord("M") else pickle.loads(payload))
+            start = end
+        del view[:start]
+
+
+class Sink:
+    """What the writer process does with each batch; separate from I/O for tests."""
+
+    def __init__(
+        self,
+        db: str | None,
+        *,
+        max_records: int,
+        body_cap: int,
+        redact: Sequence[str],
+        lines: IO[str] | None,
+        status: IO[str] | None,
+    ) -> None:
+        from .logstore import CallStore  # sqlite3: only when there is a store
+
+        self.store = CallStore.open(db) if db else None
+        self.max_records = max_records
+        self.body_cap = body_cap
+        self.secret_names = SECRET_HEADERS | {name.lower() for name in redact}
+        self.lines = lines
+        self.status = status
+        self.written = 0
+        self.failed = 0
+        self.error: str | None = None
+
+    def handle(self, items: Sequence[Entry | int]) -> None:
+        """Store and print the calls of `items`, then report the flush tokens among them."""
+        entries = [item for item in items if isinstance(item, tuple)]
+        tokens = [item for item in items if isinstance(item, int)]
+        records = [record_from_entry(e, self.secret_names, self.body_cap) for e in entries]
+        if records and self.store is not None:
+            self._store(records)
+        if records and self.lines is not None:
+            try:
+                self.lines.write("".join(plain_line(r) + "\n" for r in records))
+                self.lines.flush()
+            except (OSError, ValueError):
+                self.lines = None  # the terminal went away: keep storing
+        if self.status is not None and (records or tokens):
+            report = {"written": self.written, "failed": self.failed, "flushed": tokens}
+            if self.error:
+                report["error"] = self.error
+            try:
+                self.status.write(json.dumps(report) + "\n")
+                self.status.flush()
+            except (OSError, ValueError):
+                self.status = None
+
+    def _store(self, records: list[CallRecord]) -> None:
+        assert self.store is not None
+        for attempt in range(_FAILED_BATCH_RETRIES):
+            try:
+                self.store.write(records, self.max_records)
+            except Exception as exc:  # the store retries locks itself; this is disk full & co.
+                self.error = f"cannot write call log {self.store.path}: {exc}"
+                if attempt == _FAILED_BATCH_RETRIES - 1:
+                    self.failed += len(records)
+            else:
+                self.written += len(records)
+                return
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the writer process (`python -m postmock.logsink`)."""
+    ap = argparse.ArgumentParser(prog="postmock-logsink")
+    ap.add_argument("--db")
+    ap.add_argument("--max-records", type=int, default=10_000)
+    ap.add_argument("--body-cap", type=int, default=64 * 1024)
+    ap.add_argument("--redact", action="append", default=[])
+    ap.add_argument("--lines-fd", type=int)
+    ap.add_argument("--status-fd", type=int)
+    args = ap.parse_args(argv)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)  # the server decides when the log ends (see above)
+    lines = (
+        os.fdopen(args.lines_fd, "w", encoding="utf-8", errors="replace") if args.lines_fd else None
+    )
+    status = None
+    if args.status_fd is not None:
+        status = os.fdopen(args.status_fd, "w", encoding="utf-8")
+    sink = Sink(
+        args.db,
+        max_records=args.max_records,
+        body_cap=args.body_cap,
+        redact=args.redact,
+        lines=lines,
+        status=status,
+    )
+    reader = FrameReader(sys.stdin.fileno())
+    try:
+        while not reader.eof:
+            sink.handle(reader.read())
+    finally:
+        sink.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
