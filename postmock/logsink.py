@@ -45,7 +45,7 @@ def encode_frame(items: Sequence[Entry | int]) -> bytes:
     bytes and numbers, and marshal writes them in a third of pickle's time.
     """
     try:
-        payload = b"M" + marshal.dumps(items, 4)
+        payload = b"M" + marshal.dumps(list(items), 4)  # type: ignore[arg-type]
     except ValueError:  # a str or tuple subclass (an embedder's CallRecord): pickle it
         payload = b"P" + pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
     return _HEADER.pack(len(payload)) + payload
