@@ -29,7 +29,7 @@ import signal
 import struct
 import sys
 from collections.abc import Iterator, Sequence
-from typing import IO, Final
+from typing import IO, Any, Final, cast
 
 from .callrecord import SECRET_HEADERS, CallRecord, Entry, plain_line, record_from_entry
 
@@ -45,7 +45,7 @@ def encode_frame(items: Sequence[Entry | int]) -> bytes:
     bytes and numbers, and marshal writes them in a third of pickle's time.
     """
     try:
-        payload = b"M" + marshal.dumps(list(items), 4)  # type: ignore[arg-type]
+        payload = b"M" + marshal.dumps(cast(Any, items), 4)
     except ValueError:  # a str or tuple subclass (an embedder's CallRecord): pickle it
         payload = b"P" + pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
     return _HEADER.pack(len(payload)) + payload
