@@ -104,7 +104,15 @@ def test_serve_answer_stop_then_read_the_log(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert f"listening on {base}" in out
-    assert "postmock stopped" in out
+    assert out.rstrip().endswith("postmock stopped")
+    # Piped: one plain line per call, written by the call-log writer process.
+    lines = [line for line in out.splitlines() if " id=" in line]
+    assert [line.split()[1:4] for line in lines] == [
+        ["GET", "/v1/pets/42", "200"],
+        ["POST", "/v1/pets", "201"],
+        ["GET", "/v1/pets?status=sold&limit=10", "200"],
+        ["GET", "/v1/no/such/thing", "404"],
+    ]
 
     calls = postmock_logs("--db", str(tmp_path / "calls.db"), "--json")
     seen = [(c["request"]["method"], c["request"]["path"], c["response"]["statusCode"])
@@ -131,3 +139,24 @@ def test_logs_from_the_running_server(tmp_path: Path) -> None:
     assert [(c["request"]["path"], c["response"]["statusCode"]) for c in calls] == list(
         zip(paths[-5:], statuses[-5:], strict=True)
     )
+
+
+def test_expect_100_continue_and_the_api_take_the_app_route(tmp_path: Path) -> None:
+    """Mock calls skip the router (server.fast_dispatch); these two must not."""
+    port = free_port()
+    with postmock_serve(tmp_path, port):
+        body = b'{"name": "Bo"}'
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /v1/pets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+            )
+            assert sock.recv(1024).startswith(b"HTTP/1.1 100 Continue")
+            sock.sendall(body)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 201 ")
+        status, ctype, data = call(f"http://127.0.0.1:{port}/__postmock/calls")
+        assert (status, ctype) == (200, "application/json; charset=utf-8")
+        assert [c["request"]["path"] for c in json.loads(data)["calls"]] == ["/v1/pets"]
