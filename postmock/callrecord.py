@@ -74,10 +74,19 @@ def body_text(data: bytes | str) -> str:
     return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
 
 
+_iso_second: tuple[int, str] = (-1, "")
+
+
 def iso_utc(epoch: float) -> str:
     """Format epoch seconds as ISO-8601 UTC with milliseconds and a `Z`."""
-    moment = datetime.fromtimestamp(epoch, timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # Calls come many per second: the date and time up to the second are made once each.
+    global _iso_second
+    millis = int(epoch * 1000)
+    second, ms = divmod(millis, 1000)
+    if _iso_second[0] != second:
+        moment = datetime.fromtimestamp(second, timezone.utc)
+        _iso_second = (second, moment.strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{_iso_second[1]}.{ms:03d}Z"
 
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
@@ -115,8 +124,16 @@ def parse_time(text: str, *, relative: bool = False, now: float | None = None) -
 def _pairs(headers: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]) -> Headers:
     # Tuples of str pairs are kept as they are (this runs per call). The server hands over
     # request headers as aiohttp's raw bytes pairs, decoded here as aiohttp decodes them.
-    if isinstance(headers, tuple) and not (headers and isinstance(headers[0][0], bytes)):
-        return cast(Headers, headers)
+    if isinstance(headers, tuple):
+        if not headers or not isinstance(headers[0][0], bytes):
+            return cast(Headers, headers)
+        raw = cast(RawHeaders, headers)
+        return tuple(
+            [
+                (k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
+                for k, v in raw
+            ]
+        )
     return tuple((_text(k), _text(v)) for k, v in headers)
 
 
@@ -166,9 +183,13 @@ def cap_body(body: str, cap: int) -> str:
     return body[:cap] + TRUNCATION_MARK.format(total=len(body))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CallRecord:
-    """One call served by the mock, as kept in the call log."""
+    """One call served by the mock, as kept in the call log; treat it as immutable.
+
+    Not `frozen`: a frozen dataclass sets each of its 14 fields through
+    `object.__setattr__`, which tripled the cost of building one, once per call.
+    """
 
     id: str
     served_at: float  # epoch seconds
