@@ -7,8 +7,9 @@
 Wall-clock figures on a shared VM swing by 2-3x (steal time); instruction counts do not.
 Each server runs under `valgrind --tool=callgrind` with instrumentation switched on only
 after start-up and a warm-up; wrk (32 connections) then loads each probe for a few
-seconds and the script divides the instructions counted (all threads of the server, user
-space only: syscalls and the kernel are not counted) by the number of requests wrk saw
+seconds and the script divides the instructions counted (all threads of the server
+process, user space only: the kernel and child processes such as the call-log writer are
+not counted) by the number of requests wrk saw
 answered. Valgrind runs one thread at a time, much like the benchmark's one pinned core.
 
 `--keep` leaves the callgrind files (one per server and probe) for
