@@ -119,6 +119,34 @@ def wrk(url: str, seconds: int) -> tuple[float, int, float]:
     return rps, count, float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan")
 
 
+def prepare(
+    prefix: str, resources: int, probe_names: list[str], variants: list[str]
+) -> tuple[Path, dict[str, str], dict[str, list[str]]]:
+    """Write the collection and limit's files; return (folder, probes, server commands)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    collection = tmp / "collection.json"
+    subprocess.run([sys.executable, str(MAKE), str(resources), str(collection)], check=True)
+    last = resources - 1
+    probes = {  # the probes of shared/bench/compare.py
+        "static": f"/api/v1/r{last}/items?limit=10",
+        "pathvar": f"/api/v1/r{last}/items/42",
+    }
+    probes = {name: probes[name] for name in probe_names or probes}
+    # limit answers with the static probe's body, as in compare.py.
+    items = json.loads(collection.read_text())["item"][-1]["item"]
+    (tmp / "body.json").write_text(items[0]["response"][0]["body"])
+    (tmp / "limit.py").write_text(LIMIT_APP)
+    pm = [sys.executable, "-m", "postmock", "serve", str(collection), "--no-reload", "--port"]
+    servers = {
+        "limit": [sys.executable, str(tmp / "limit.py"), "{port}", str(tmp / "body.json")],
+        "postmock": [*pm, "{port}"],
+        "postmock-nolog": [*pm, "{port}", "--no-log", "--quiet"],
+    }
+    for extra in variants:  # e.g. --variant "--quiet" --variant "--no-log"
+        servers[f"postmock {extra}"] = [*pm, "{port}", *extra.split()]
+    return tmp, probes, servers
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,27 +160,7 @@ def main() -> None:
     ap.add_argument("--probe", action="append", choices=("static", "pathvar"), default=[])
     args = ap.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="postmock-cpu-"))
-    collection = tmp / "collection.json"
-    subprocess.run([sys.executable, str(MAKE), str(args.resources), str(collection)], check=True)
-    last = args.resources - 1
-    probes = {  # the probes of shared/bench/compare.py
-        "static": f"/api/v1/r{last}/items?limit=10",
-        "pathvar": f"/api/v1/r{last}/items/42",
-    }
-    probes = {name: probes[name] for name in args.probe or probes}
-    # limit answers with the static probe's body, as in compare.py.
-    items = json.loads(collection.read_text())["item"][-1]["item"]
-    (tmp / "body.json").write_text(items[0]["response"][0]["body"])
-    (tmp / "limit.py").write_text(LIMIT_APP)
-    pm = [sys.executable, "-m", "postmock", "serve", str(collection), "--no-reload", "--port"]
-    servers = {
-        "limit": [sys.executable, str(tmp / "limit.py"), "{port}", str(tmp / "body.json")],
-        "postmock": [*pm, "{port}"],
-        "postmock-nolog": [*pm, "{port}", "--no-log", "--quiet"],
-    }
-    for extra in args.variant:  # e.g. --variant "--quiet" --variant "--no-log"
-        servers[f"postmock {extra}"] = [*pm, "{port}", *extra.split()]
+    tmp, probes, servers = prepare("postmock-cpu-", args.resources, args.probe, args.variant)
     procs: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     try:
         for name, argv in servers.items():

@@ -20,14 +20,12 @@ Needs valgrind and wrk. Loopback only. Slow: about a minute per server.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -39,7 +37,7 @@ MAKE = (
     / "make_collection.py"
 )
 sys.path.insert(0, str(HERE))
-from cpu_per_request import ACCEPT, LIMIT_APP  # noqa: E402
+from cpu_per_request import ACCEPT, prepare  # noqa: E402
 
 
 def free_port() -> int:
@@ -90,26 +88,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the callgrind files")
     args = ap.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="postmock-ir-"))
-    collection = tmp / "collection.json"
-    subprocess.run([sys.executable, str(MAKE), str(args.resources), str(collection)], check=True)
-    last = args.resources - 1
-    probes = {
-        "static": f"/api/v1/r{last}/items?limit=10",
-        "pathvar": f"/api/v1/r{last}/items/42",
-    }
-    probes = {name: probes[name] for name in args.probe or probes}
-    items = json.loads(collection.read_text())["item"][-1]["item"]
-    (tmp / "body.json").write_text(items[0]["response"][0]["body"])
-    (tmp / "limit.py").write_text(LIMIT_APP)
-    pm = [sys.executable, "-m", "postmock", "serve", str(collection), "--no-reload", "--port"]
-    servers = {
-        "limit": [sys.executable, str(tmp / "limit.py"), "{port}", str(tmp / "body.json")],
-        "postmock": [*pm, "{port}"],
-        "postmock-nolog": [*pm, "{port}", "--no-log", "--quiet"],
-    }
-    for extra in args.variant:
-        servers[f"postmock {extra}"] = [*pm, "{port}", *extra.split()]
+    tmp, probes, servers = prepare("postmock-ir-", args.resources, args.probe, args.variant)
     if args.only:
         servers = {k: v for k, v in servers.items() if k in args.only.split(",")}
     results: dict[tuple[str, str], float] = {}
