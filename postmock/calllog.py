@@ -309,7 +309,7 @@ class CallLog:
                 self._send()
         if self._subscribers:
             try:
-                record = record_from_entry(entry, self.secret_names, self.body_cap)
+                record = record_from_entry(entry).sanitized(self.secret_names, self.body_cap)
                 for sub in tuple(self._subscribers):
                     sub._deliver(record)
             except Exception as exc:  # a live view must never break serving

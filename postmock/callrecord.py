@@ -24,7 +24,7 @@ Headers = tuple[tuple[str, str], ...]
 #: and to pickle. Fields in order: id, served_at, method, path, query, request_headers,
 #: request_body, status_code, response_headers, response_body, response_type,
 #: response_name, duration_ms, delay_ms. Bodies may still be bytes; nothing is masked yet.
-#: `record_from_entry` turns it into a masked, capped CallRecord.
+#: `record_from_entry` turns it into a CallRecord; `CallRecord.sanitized` masks and caps.
 RawHeaders = tuple[tuple[bytes, bytes], ...]
 Entry = tuple[
     str, float, str, str, str, "Headers | RawHeaders", "bytes | str", int, Headers, "bytes | str",
@@ -362,26 +362,15 @@ def entry_from_record(record: CallRecord) -> Entry:
     )  # fmt: skip
 
 
-def record_from_entry(entry: Entry, secret_names: frozenset[str], body_cap: int) -> CallRecord:
-    """The CallRecord for a hot-path tuple, with secrets masked and bodies capped."""
+def record_from_entry(entry: Entry) -> CallRecord:
+    """The CallRecord for a hot-path tuple: headers and bodies as text, nothing masked yet
+    (`CallRecord.sanitized` does that)."""
     (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind, name,
      duration, delay) = entry  # fmt: skip
     return CallRecord(
-        cid,
-        served_at,
-        method,
-        path,
-        masked_query(query, secret_names),
-        _masked(_pairs(req_h), secret_names),
-        cap_body(body_text(req_b), body_cap),
-        status,
-        _masked(_pairs(res_h), secret_names),
-        cap_body(body_text(res_b), body_cap),
-        cast(ResponseType, kind),
-        name,
-        duration,
-        delay,
-    )
+        cid, served_at, method, path, query, _pairs(req_h), body_text(req_b), status,
+        _pairs(res_h), body_text(res_b), cast(ResponseType, kind), name, duration, delay,
+    )  # fmt: skip
 
 
 def duration_text(record: CallRecord) -> str:

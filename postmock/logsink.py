@@ -113,7 +113,9 @@ class Sink:
         """Store and print the calls of `items`, then report the flush tokens among them."""
         entries = [item for item in items if isinstance(item, tuple)]
         tokens = [item for item in items if isinstance(item, int)]
-        records = [record_from_entry(e, self.secret_names, self.body_cap) for e in entries]
+        records = [
+            record_from_entry(e).sanitized(self.secret_names, self.body_cap) for e in entries
+        ]
         if records and self.store is not None:
             self._store(records)
         if records and self.lines is not None:

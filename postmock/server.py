@@ -14,7 +14,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .api import API_PREFIX
 from .calllog import CallLog, CallRecord, ResponseType
-from .callrecord import new_call_id
+from .callrecord import Entry, new_call_id, record_from_entry
 from .config import MAX_DELAY_MS, ServeConfig
 from .dynamic import DynamicValues
 from .matching import Match, Miss
@@ -117,44 +117,30 @@ async def answer_call(rt: Runtime, request: web.BaseRequest) -> web.StreamRespon
     resp, plan = answer.response, answer.plan
     if answer.delay_ms:
         await asyncio.sleep(answer.delay_ms / 1000)
+    if rt.calls is None and not rt.listeners:
+        return resp
+    now = time.time()
+    rel_url = request.rel_url
+    entry: Entry = (
+        new_call_id(now),
+        now,
+        request.method,
+        rel_url.raw_path,
+        rel_url.raw_query_string,
+        request.raw_headers,  # bytes pairs: cheap to marshal; decoded where a record is made
+        answer.request_body,
+        resp.status,
+        answer.headers if answer.headers is not None else _plain_headers(resp),
+        answer.response_body,
+        answer.kind,
+        plan.example.name if plan is not None else None,
+        (time.perf_counter() - started) * 1000,
+        answer.delay_ms,
+    )
     if rt.calls is not None:
-        now = time.time()
-        rel_url = request.rel_url
-        rt.calls.add_entry(
-            (
-                new_call_id(now),
-                now,
-                request.method,
-                rel_url.raw_path,
-                rel_url.raw_query_string,
-                request.raw_headers,  # bytes pairs: cheap to pickle; decoded by the writer
-                answer.request_body,
-                resp.status,
-                answer.headers if answer.headers is not None else _plain_headers(resp),
-                answer.response_body,
-                answer.kind,
-                plan.example.name if plan is not None else None,
-                (time.perf_counter() - started) * 1000,
-                answer.delay_ms,
-            )
-        )
+        rt.calls.add_entry(entry)
     if rt.listeners:
-        rt.emit(
-            CallRecord.create(
-                method=request.method,
-                path=request.rel_url.raw_path,
-                query=request.rel_url.raw_query_string,
-                request_headers=tuple(request.headers.items()),
-                request_body=answer.request_body,
-                status_code=resp.status,
-                response_headers=tuple(resp.headers.items()),
-                response_body=answer.response_body,
-                response_type=answer.kind,
-                response_name=plan.example.name if plan is not None else None,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                delay_ms=answer.delay_ms,
-            )
-        )
+        rt.emit(record_from_entry(entry))
     return resp
 
 
