@@ -13,8 +13,9 @@ from typing import Any, Final, cast
 from aiohttp import web
 
 from . import __version__
+from .callfilter import CallFilter
 from .calllog import CallLog, Subscription
-from .callrecord import RESPONSE_TYPES, CallFilter, CallRecord, ResponseType, parse_time
+from .callrecord import RESPONSE_TYPES, CallRecord, ResponseType, parse_time
 from .errors import PostmockError
 from .logstore import CallStore, Direction
 from .responses import json_error

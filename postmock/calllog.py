@@ -26,9 +26,9 @@ from typing import IO, Final
 
 import postmock
 
+from .callfilter import CallFilter
 from .callrecord import (
     SECRET_HEADERS,
-    CallFilter,
     CallRecord,
     Entry,
     ResponseType,

@@ -11,7 +11,8 @@ import click
 from rich.console import Console
 
 from . import __version__
-from .callrecord import CallFilter, parse_time, status_range
+from .callfilter import CallFilter, status_range
+from .callrecord import parse_time
 from .config import DEFAULT_PORT, ServeConfig, parse_delay, parse_size
 from .errors import ExitCode, PostmockError
 from .variables import parse_assignment

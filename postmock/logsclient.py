@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.live import Live
 
 from .api import API_PREFIX, CALL_NOT_FOUND, MAX_PAGE
-from .callrecord import CallFilter, CallRecord
+from .callfilter import CallFilter
+from .callrecord import CallRecord
 from .errors import LogStoreError
 from .logstore import CallStore
 from .render import call_detail, calls_table, plain_line

@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar, cast
 
-from .callrecord import CallFilter, CallRecord, ResponseType, headers_from_text, headers_to_text
+from .callfilter import CallFilter
+from .callrecord import CallRecord, ResponseType, headers_from_text, headers_to_text
 from .errors import LogStoreError
 
 Direction = Literal["desc", "asc"]

@@ -114,7 +114,7 @@ async def _supervise(config: ServeConfig, console: Console, procs: list[Any]) ->
 
 async def _follow(db: Path, console: Console, stop: threading.Event) -> None:
     """One live table for all workers, fed by following the shared store file."""
-    from .callrecord import CallFilter
+    from .callfilter import CallFilter
     from .logsclient import DbSource
     from .render import LiveCallView
 

@@ -14,8 +14,9 @@ from calllog_helpers import ServerThread, record, wait_until
 from click.testing import CliRunner
 from rich.console import Console
 
+from postmock.callfilter import CallFilter
 from postmock.calllog import CallLog
-from postmock.callrecord import CallFilter, CallRecord
+from postmock.callrecord import CallRecord
 from postmock.cli import cli
 from postmock.logsclient import LogsOptions, run_logs
 from postmock.render import NO_MATCH, plain_line
