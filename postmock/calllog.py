@@ -11,20 +11,13 @@ connection after a flush, so a call answered before a read is always in its resu
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
-import os
-import subprocess
-import sys
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Final
-
-import postmock
+from typing import IO, Final, TypeVar
 
 from .callfilter import CallFilter
 from .callrecord import (
@@ -39,17 +32,14 @@ from .callrecord import (
     record_from_entry,
 )
 from .errors import LogStoreError
-from .logsink import encode_frame
+from .logpipe import WriterPipe
 from .logstore import CallStore, Direction
 
 DEFAULT_DB_PATH: Final = Path(".postmock") / "calls.db"
 DEFAULT_MAX_RECORDS: Final = 10_000
 DEFAULT_BODY_CAP: Final = 64 * 1024
 DEFAULT_SUBSCRIBER_QUEUE: Final = 1000
-#: How long calls gather before they go to the writer in one frame (one pipe write).
-SEND_INTERVAL: Final = 0.02
-#: Without an event loop (`start_sync`), a frame goes out every this many calls.
-_SYNC_BATCH: Final = 500
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -158,22 +148,8 @@ class CallLog:
         self.lines = lines
         self._subscribers: set[Subscription] = set()
         self._reader: CallStore | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._fd = -1  # the pipe to the writer
-        self._status_fd = -1  # its reports
-        self._status_buffer = b""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: list[Entry | int] = []
-        self._unsent = bytearray()  # accepted frames the pipe has not taken yet
-        self._send_handle: asyncio.TimerHandle | None = None
-        self._tokens = itertools.count(1)
-        self._waiters: dict[int, asyncio.Future[None]] = {}
-        self._flushed = 0  # the writer has committed everything before this token
+        self._pipe: WriterPipe | None = None  # to the writer process, when there is one
         self._accepting = False
-        self._added = 0
-        self._written = 0
-        self._failed = 0  # reported by the writer
-        self._lost = 0  # the writer died before confirming them
         self._rejected = 0
         self.last_error: str | None = None
 
@@ -184,10 +160,8 @@ class CallLog:
         if self._accepting:
             return
         await asyncio.to_thread(self._open)
-        self._loop = asyncio.get_running_loop()
-        if self._proc is not None:
-            os.set_blocking(self._fd, False)
-            self._loop.add_reader(self._status_fd, self._on_status)
+        if self._pipe is not None:
+            self._pipe.attach(asyncio.get_running_loop())
 
     def start_sync(self) -> None:
         """`start()` for code without an event loop."""
@@ -198,50 +172,24 @@ class CallLog:
         if self.path is not None:
             self._reader = CallStore.open(self.path)  # creates the schema; errors show here
         if self.path is not None or self.lines is not None:
-            self._spawn()
+            self._pipe = WriterPipe.spawn(
+                db=self.path,
+                max_records=self.max_records,
+                body_cap=self.body_cap,
+                redact=self.redact,
+                lines=self.lines,
+                on_error=self._error,
+            )
         self._accepting = True
 
-    def _spawn(self) -> None:
-        status_read, status_write = os.pipe()
-        argv = [
-            sys.executable,
-            "-m",
-            "postmock.logsink",
-            f"--max-records={self.max_records}",
-            f"--body-cap={self.body_cap}",
-            f"--status-fd={status_write}",
-            *[f"--redact={name}" for name in self.redact],
-        ]
-        keep = [status_write]
-        if self.path is not None:
-            argv.append(f"--db={self.path}")
-        if self.lines is not None:
-            self.lines.flush()
-            keep.append(self.lines.fileno())
-            argv.append(f"--lines-fd={self.lines.fileno()}")
-        # The writer imports postmock from where this process did (a checkout works too).
-        package_root = str(Path(postmock.__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        try:
-            self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, pass_fds=keep, env=env)
-        except OSError as exc:
-            os.close(status_read)
-            raise LogStoreError(
-                f"cannot start the call-log writer: {exc}", file=self.path
-            ) from None
-        finally:
-            os.close(status_write)
-        assert self._proc.stdin is not None
-        self._fd = self._proc.stdin.fileno()
-        self._status_fd = status_read
+    def _error(self, message: str) -> None:
+        self.last_error = message
 
     async def close(self) -> None:
         """Write every pending record, end all subscriptions, stop the writer."""
         self._stop_accepting()
-        if self._loop is not None and self._proc is not None:
-            self._loop.remove_reader(self._status_fd)
-            self._loop.remove_writer(self._fd)
+        if self._pipe is not None:
+            self._pipe.detach()
         await asyncio.to_thread(self._finish)
 
     def close_sync(self) -> None:
@@ -253,30 +201,11 @@ class CallLog:
         for sub in list(self._subscribers):
             sub.close()
         self._accepting = False
-        if self._send_handle is not None:
-            self._send_handle.cancel()
-            self._send_handle = None
 
     def _finish(self) -> None:
-        """Send the rest, let the writer drain the pipe and exit; then close the reader."""
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            os.set_blocking(self._fd, True)
-            if self._pending:
-                self._unsent += encode_frame(self._pending)
-                self._pending = []
-            self._write_blocking()
-            assert proc.stdin is not None
-            try:
-                proc.stdin.close()  # the end of the pipe: the writer finishes and exits
-            except OSError:
-                pass
-            proc.wait()
-            os.set_blocking(self._status_fd, True)
-            while self._read_status():
-                pass
-            os.close(self._status_fd)
-            self._resolve_waiters()
+        """Let the writer write everything and exit; then close the reader."""
+        if self._pipe is not None:
+            self._pipe.finish()
         if self._reader is not None:
             with self._reader.lock:
                 self._reader.close()
@@ -299,14 +228,8 @@ class CallLog:
             self._rejected += 1
             self.last_error = "record added while the call log was not running"
             return
-        self._added += 1
-        if self._proc is not None:
-            self._pending.append(entry)
-            if self._loop is not None:
-                if self._send_handle is None:
-                    self._send_handle = self._loop.call_later(SEND_INTERVAL, self._send)
-            elif len(self._pending) >= _SYNC_BATCH:
-                self._send()
+        if self._pipe is not None:
+            self._pipe.put(entry)
         if self._subscribers:
             try:
                 record = record_from_entry(entry).sanitized(self.secret_names, self.body_cap)
@@ -327,132 +250,17 @@ class CallLog:
         self._subscribers.add(sub)
         return sub
 
-    # -- the pipe to the writer ------------------------------------------------------------
-
-    def _send(self) -> None:
-        """Hand the pending calls to the writer in one frame."""
-        self._send_handle = None
-        if not self._pending or self._proc is None:
-            return
-        pending, self._pending = self._pending, []
-        try:
-            frame = encode_frame(pending)
-        except Exception as exc:  # logging must never break serving
-            self._lost += sum(isinstance(item, tuple) for item in pending)
-            self.last_error = f"cannot pass calls to the call-log writer: {exc!r}"
-            return
-        if self._loop is None:
-            self._unsent += frame
-            self._write_blocking()
-            return
-        if self._unsent:  # the pipe is full; _drain will send it after what waits
-            self._unsent += frame
-            return
-        try:
-            written = os.write(self._fd, frame)
-        except BlockingIOError:
-            written = 0
-        except OSError as exc:
-            self._writer_died(exc)
-            return
-        if written < len(frame):
-            self._unsent += frame[written:]
-            self._loop.add_writer(self._fd, self._drain)
-
-    def _drain(self) -> None:
-        try:
-            written = os.write(self._fd, self._unsent)
-        except BlockingIOError:
-            return
-        except OSError as exc:
-            self._writer_died(exc)
-            return
-        del self._unsent[:written]
-        if not self._unsent and self._loop is not None:
-            self._loop.remove_writer(self._fd)
-
-    def _write_blocking(self) -> None:
-        view = memoryview(self._unsent)
-        try:
-            while view:
-                view = view[os.write(self._fd, view) :]
-        except OSError as exc:
-            self._writer_died(exc)
-        finally:
-            view.release()
-            self._unsent.clear()
-
-    def _writer_died(self, exc: OSError) -> None:
-        if self._loop is not None:
-            self._loop.remove_writer(self._fd)
-        self._unsent.clear()
-        code = self._proc.poll() if self._proc is not None else None
-        self.last_error = f"the call-log writer exited (code {code}): {exc}"
-        self._lost = max(self._added - self._written - self._failed, 0)
-
-    def _on_status(self) -> None:
-        if not self._read_status() and self._loop is not None:
-            self._loop.remove_reader(self._status_fd)
-            if self._proc is not None and self._accepting:
-                self.last_error = f"the call-log writer exited (code {self._proc.poll()})"
-                self._lost = max(self._added - self._written - self._failed, 0)
-            self._resolve_waiters()
-
-    def _read_status(self) -> bool:
-        """Apply the writer's reports read so far; False at the end of its pipe."""
-        try:
-            chunk = os.read(self._status_fd, 65536)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        if not chunk:
-            return False
-        *lines, self._status_buffer = (self._status_buffer + chunk).split(b"\n")
-        for line in lines:
-            report = json.loads(line)
-            self._written = report["written"]
-            self._failed = report["failed"]
-            self.last_error = report.get("error", self.last_error)
-            for token in report["flushed"]:
-                self._flushed = max(self._flushed, token)
-                waiter = self._waiters.pop(token, None)
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(None)
-        return True
-
-    def _resolve_waiters(self) -> None:
-        """Wake every flush still waiting (the writer is gone: nothing more will come)."""
-        waiters, self._waiters = self._waiters, {}
-        for waiter in waiters.values():
-            waiter.get_loop().call_soon_threadsafe(_set_done, waiter)
-
     # -- reads -----------------------------------------------------------------------------
 
     async def flush(self) -> None:
         """Wait until every record added so far is committed."""
-        if self._proc is None or self._loop is None:
-            return
-        token = next(self._tokens)
-        done = self._loop.create_future()
-        self._waiters[token] = done
-        self._pending.append(token)
-        if self._send_handle is not None:
-            self._send_handle.cancel()
-        self._send()
-        await done
+        if self._pipe is not None:
+            await self._pipe.flush()
 
     def flush_sync(self) -> None:
         """`flush()` for code without an event loop."""
-        if self._proc is None:
-            return
-        token = next(self._tokens)
-        self._pending.append(token)
-        self._send()
-        os.set_blocking(self._status_fd, True)
-        while self._flushed < token:
-            if not self._read_status():
-                break  # the writer is gone; stats() says so
+        if self._pipe is not None:
+            self._pipe.flush_sync()
 
     def _read_store(self) -> CallStore:
         if self._reader is None:
@@ -487,52 +295,41 @@ class CallLog:
         direction: Direction = "desc",
     ) -> tuple[list[CallRecord], str | None]:
         """`query()` with the filter already built."""
-        await self.flush()
-        store = self._read_store()
-
-        def run() -> tuple[list[CallRecord], str | None]:
-            with store.lock:
-                return store.select(flt, limit=limit, cursor=cursor, direction=direction)
-
-        return await asyncio.to_thread(run)
+        return await self._read(
+            lambda store: store.select(flt, limit=limit, cursor=cursor, direction=direction)
+        )
 
     async def get(self, call_id: str) -> CallRecord | None:
         """Return one stored call by id (after a flush)."""
-        await self.flush()
-        store = self._read_store()
-
-        def run() -> CallRecord | None:
-            with store.lock:
-                return store.get(call_id)
-
-        return await asyncio.to_thread(run)
+        return await self._read(lambda store: store.get(call_id))
 
     async def count(self) -> int:
         """Return how many calls the store holds (all processes)."""
+        return await self._read(lambda store: store.count())
+
+    async def _read(self, work: Callable[[CallStore], T]) -> T:
+        """Run `work` on this process's connection, on a thread, after a flush."""
         await self.flush()
         store = self._read_store()
 
-        def run() -> int:
+        def run() -> T:
             with store.lock:
-                return store.count()
+                return work(store)
 
         return await asyncio.to_thread(run)
 
     def stats(self) -> CallLogStats:
         """Return this process's counters."""
-        settled = self._written + self._failed + self._lost
+        pipe = self._pipe
+        written, failed, lost = (pipe.written, pipe.failed, pipe.lost) if pipe else (0, 0, 0)
+        pending = pipe.sent - written - failed - lost if pipe is not None and pipe.running else 0
         return CallLogStats(
-            written=self._written,
-            pending=max(self._added - settled, 0) if self._proc is not None else 0,
-            dropped=self._rejected + self._failed + self._lost,
+            written=written,
+            pending=max(pending, 0),
+            dropped=self._rejected + failed + lost,
             subscribers=len(self._subscribers),
             last_error=self.last_error,
         )
-
-
-def _set_done(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 __all__ = [

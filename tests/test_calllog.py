@@ -248,6 +248,28 @@ def test_add_after_close_never_raises_and_is_counted(tmp_path: Path) -> None:
     assert stored(tmp_path / "calls.db") == []
 
 
+@pytest.mark.asyncio
+async def test_a_dead_writer_is_reported_and_never_breaks_adding(tmp_path: Path) -> None:
+    log = CallLog(tmp_path / "calls.db")
+    await log.start()
+    log.add(record(path="/kept"))
+    await log.flush()
+    assert log.stats().written == 1
+    pipe = log._pipe
+    assert pipe is not None and pipe._proc is not None
+    pipe._proc.kill()
+    pipe._proc.wait()
+    for i in range(3):
+        log.add(record(path=f"/lost/{i}"))  # never raises
+        await asyncio.sleep(0.05)  # a frame goes out and meets the closed pipe
+    await asyncio.wait_for(log.flush(), 5)  # returns: no writer will answer it
+    stats = log.stats()
+    assert (stats.written, stats.dropped, stats.pending) == (1, 3, 0)
+    assert stats.last_error is not None and "writer exited" in stats.last_error
+    await log.close()
+    assert [r.path for r in stored(tmp_path / "calls.db")] == ["/kept"]
+
+
 def _write_many(path: str, tag: str, count: int) -> None:
     log = CallLog(path)
     log.start_sync()
