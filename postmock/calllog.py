@@ -19,18 +19,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final, TypeVar
 
+from .callentry import Entry, Redactor, entry_from_record, record_from_entry
 from .callfilter import CallFilter
-from .callrecord import (
-    SECRET_HEADERS,
-    CallRecord,
-    Entry,
-    ResponseType,
-    entry_from_record,
-    iso_utc,
-    new_call_id,
-    parse_time,
-    record_from_entry,
-)
+from .callrecord import CallRecord, ResponseType, iso_utc, new_call_id, parse_time
 from .errors import LogStoreError
 from .logpipe import WriterPipe
 from .logstore import CallStore, Direction
@@ -143,7 +134,7 @@ class CallLog:
         self.max_records = max_records
         self.body_cap = body_cap
         self.redact = tuple(redact)
-        self.secret_names = SECRET_HEADERS | {name.lower() for name in self.redact}
+        self.redactor = Redactor(self.redact, body_cap)
         self.subscriber_queue = subscriber_queue
         self.lines = lines
         self._subscribers: set[Subscription] = set()
@@ -223,7 +214,7 @@ class CallLog:
     # -- hot path --------------------------------------------------------------------------
 
     def add_entry(self, entry: Entry) -> None:
-        """Keep one served call (see `callrecord.Entry`); O(1), never raises."""
+        """Keep one served call (see `callentry.Entry`); O(1), never raises."""
         if not self._accepting:
             self._rejected += 1
             self.last_error = "record added while the call log was not running"
@@ -232,7 +223,7 @@ class CallLog:
             self._pipe.put(entry)
         if self._subscribers:
             try:
-                record = record_from_entry(entry).sanitized(self.secret_names, self.body_cap)
+                record = record_from_entry(self.redactor.clean(entry))
                 for sub in tuple(self._subscribers):
                     sub._deliver(record)
             except Exception as exc:  # a live view must never break serving

@@ -1,51 +1,24 @@
-"""One served call: `CallRecord`, its hot-path tuple, ids, masking before storage, lines.
+"""One served call: `CallRecord`, its ids and times.
 
-Filters over calls are in `callfilter`."""
+The hot-path tuple, masking and plain lines are in `callentry`; filters in `callfilter`."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 import secrets
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, cast
-from urllib.parse import unquote_plus
-
-import orjson
 
 # "preflight": a CORS preflight postmock answered itself (no OPTIONS example matched).
 ResponseType = Literal["example", "noMatch", "error", "preflight"]
 RESPONSE_TYPES: tuple[ResponseType, ...] = ("example", "noMatch", "error", "preflight")
 Headers = tuple[tuple[str, str], ...]
-#: A served call as the server hands it over on the hot path: a plain tuple, cheap to build
-#: and to pickle. Fields in order: id, served_at, method, path, query, request_headers,
-#: request_body, status_code, response_headers, response_body, response_type,
-#: response_name, duration_ms, delay_ms. Bodies may still be bytes; nothing is masked yet.
-#: `record_from_entry` turns it into a CallRecord; `CallRecord.sanitized` masks and caps.
-RawHeaders = tuple[tuple[bytes, bytes], ...]
-Entry = tuple[
-    str, float, str, str, str, "Headers | RawHeaders", "bytes | str", int, Headers, "bytes | str",
-    str, "str | None", float, float,
-]  # fmt: skip
 NO_MATCH = "No matching requests"
-
-#: Header names whose values never reach the log (compared case-insensitively).
-SECRET_HEADERS: frozenset[str] = frozenset(
-    {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
-)
-#: Query parameters whose values never reach the log (plus the names given to --redact).
-SECRET_QUERY_PARAMS: frozenset[str] = frozenset(
-    {"api_key", "apikey", "access_token", "token", "password", "client_secret"}
-)
-MASK = "****"
-#: Headers whose first word is an auth scheme worth keeping ("Bearer ****").
-_SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
-TRUNCATION_MARK = "\n…[postmock: body truncated, {total} characters in total]"
 
 _sequence = itertools.count()
 _process_tag = secrets.token_hex(4)
@@ -123,13 +96,14 @@ def parse_time(text: str, *, relative: bool = False, now: float | None = None) -
     return moment.timestamp()
 
 
-def _pairs(headers: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]) -> Headers:
+def pairs(headers: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]) -> Headers:
+    """Header pairs as str pairs."""
     # Tuples of str pairs are kept as they are (this runs per call). The server hands over
     # request headers as aiohttp's raw bytes pairs, decoded here as aiohttp decodes them.
     if isinstance(headers, tuple):
         if not headers or not isinstance(headers[0][0], bytes):
             return cast(Headers, headers)
-        raw = cast(RawHeaders, headers)
+        raw = cast(tuple[tuple[bytes, bytes], ...], headers)
         return tuple(
             [
                 (k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
@@ -143,46 +117,6 @@ def _text(value: str | bytes) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "surrogateescape")
     return str(value)
-
-
-def masked_query(query: str, secret_names: frozenset[str]) -> str:
-    """`query` with the values of secret parameters masked (the same str when none is)."""
-    if not query:
-        return query
-    parts = query.split("&")
-    changed = False
-    for n, part in enumerate(parts):
-        key, sep, value = part.partition("=")
-        name = unquote_plus(key).lower()
-        if sep and value and (name in secret_names or name in SECRET_QUERY_PARAMS):
-            parts[n] = f"{key}={MASK}"
-            changed = True
-    return "&".join(parts) if changed else query
-
-
-def _masked(headers: Headers, secret_names: frozenset[str]) -> Headers:
-    """`headers` with secret values masked; the same tuple when there is nothing to mask."""
-    if not any(name.lower() in secret_names for name, _ in headers):
-        return headers
-    return tuple((k, mask_header(k, v, secret_names)) for k, v in headers)
-
-
-def mask_header(name: str, value: str, secret_names: frozenset[str]) -> str:
-    """Return `value` masked when `name` is secret; keep an auth scheme word."""
-    lowered = name.lower()
-    if lowered not in secret_names or not value:
-        return value
-    scheme, sep, _rest = value.strip().partition(" ")
-    if sep and lowered in _SCHEME_HEADERS:
-        return f"{scheme} {MASK}"
-    return MASK
-
-
-def cap_body(body: str, cap: int) -> str:
-    """Cut `body` to `cap` characters and say so."""
-    if cap < 0 or len(body) <= cap:
-        return body
-    return body[:cap] + TRUNCATION_MARK.format(total=len(body))
 
 
 @dataclass(slots=True)
@@ -234,10 +168,10 @@ class CallRecord:
             method=method.upper(),
             path=path,
             query=query,
-            request_headers=_pairs(request_headers),
+            request_headers=pairs(request_headers),
             request_body=body_text(request_body),
             status_code=status_code,
-            response_headers=_pairs(response_headers),
+            response_headers=pairs(response_headers),
             response_body=body_text(response_body),
             response_type=response_type,
             response_name=response_name,
@@ -249,30 +183,6 @@ class CallRecord:
     def full_path(self) -> str:
         """The path with its query string, as requested."""
         return f"{self.path}?{self.query}" if self.query else self.path
-
-    def sanitized(self, secret_names: frozenset[str], body_cap: int) -> CallRecord:
-        """Return this record with secrets masked and bodies capped (self if nothing to do)."""
-        req = _masked(self.request_headers, secret_names)
-        res = _masked(self.response_headers, secret_names)
-        query = masked_query(self.query, secret_names)
-        req_body = cap_body(self.request_body, body_cap)
-        res_body = cap_body(self.response_body, body_cap)
-        if (
-            req is self.request_headers
-            and res is self.response_headers
-            and query is self.query
-            and req_body is self.request_body
-            and res_body is self.response_body
-        ):
-            return self  # the common case, checked by identity: this runs per call
-        return replace(
-            self,
-            request_headers=req,
-            query=query,
-            response_headers=res,
-            request_body=req_body,
-            response_body=res_body,
-        )
 
     def to_json(self) -> dict[str, Any]:
         """Return the record in Postman's call-log shape."""
@@ -311,10 +221,10 @@ class CallRecord:
                 method=str(request["method"]),
                 path=str(request["path"]),
                 query=str(request.get("query") or ""),
-                request_headers=_header_pairs(request.get("headers")),
+                request_headers=_headerpairs(request.get("headers")),
                 request_body=str(request.get("body") or ""),
                 status_code=int(response["statusCode"]),
-                response_headers=_header_pairs(response.get("headers")),
+                response_headers=_headerpairs(response.get("headers")),
                 response_body=str(response.get("body") or ""),
                 response_type=cast(ResponseType, kind),
                 response_name=data.get("responseName"),
@@ -332,7 +242,7 @@ def _header_dict(headers: Headers) -> dict[str, str]:
     return result
 
 
-def _header_pairs(headers: Any) -> Headers:
+def _headerpairs(headers: Any) -> Headers:
     if not headers:
         return ()
     if isinstance(headers, Mapping):
@@ -340,52 +250,12 @@ def _header_pairs(headers: Any) -> Headers:
     return tuple((str(k), str(v)) for k, v in headers)
 
 
-def headers_to_text(headers: Headers) -> str:
-    """Serialise header pairs for storage (JSON list of pairs, order and repeats kept)."""
-    try:
-        # orjson: ~10x faster than json here, and this runs for every stored call.
-        return orjson.dumps(headers).decode()
-    except TypeError:  # undecodable bytes kept as surrogates: orjson refuses them
-        return json.dumps([list(pair) for pair in headers])
-
-
-def headers_from_text(text: str) -> Headers:
-    """Inverse of `headers_to_text`."""
-    return _header_pairs(json.loads(text) if text else ())
-
-
-def entry_from_record(record: CallRecord) -> Entry:
-    """The hot-path tuple for `record` (for callers that built a CallRecord)."""
-    r = record
-    return (
-        r.id, r.served_at, r.method, r.path, r.query, r.request_headers, r.request_body,
-        r.status_code, r.response_headers, r.response_body, r.response_type, r.response_name,
-        r.duration_ms, r.delay_ms,
-    )  # fmt: skip
-
-
-def record_from_entry(entry: Entry) -> CallRecord:
-    """The CallRecord for a hot-path tuple: headers and bodies as text, nothing masked yet
-    (`CallRecord.sanitized` does that)."""
-    (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind, name,
-     duration, delay) = entry  # fmt: skip
-    return CallRecord(
-        cid, served_at, method, path, query, _pairs(req_h), body_text(req_b), status,
-        _pairs(res_h), body_text(res_b), cast(ResponseType, kind), name, duration, delay,
-    )  # fmt: skip
+def format_duration(duration_ms: float, delay_ms: float) -> str:
+    """`1.2 ms`, with the delay when there was one."""
+    text = f"{duration_ms:.1f} ms"
+    return f"{text} (+{delay_ms:g} delay)" if delay_ms else text
 
 
 def duration_text(record: CallRecord) -> str:
-    """`1.2 ms`, with the delay when there was one."""
-    text = f"{record.duration_ms:.1f} ms"
-    return f"{text} (+{record.delay_ms:g} delay)" if record.delay_ms else text
-
-
-def plain_line(record: CallRecord) -> str:
-    """One line per call for logs and pipes."""
-    label = record.response_name or (NO_MATCH if record.response_type == "noMatch" else "-")
-    return (
-        f"{iso_utc(record.served_at)} {record.method} {record.full_path} "
-        f"{record.status_code} {json.dumps(label, ensure_ascii=False)} "
-        f"{duration_text(record)} id={record.id}"
-    )
+    """`format_duration` of a record."""
+    return format_duration(record.duration_ms, record.delay_ms)

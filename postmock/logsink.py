@@ -4,9 +4,9 @@
 its own event loop or on a thread: a thread shares the GIL with the loop, and each hand-off
 between them costs the loop more than the insert itself (measured in docs/performance.md).
 The server marshals the calls it served in the last few milliseconds and writes them to
-this process's stdin in one frame; this process masks secrets, caps bodies, commits each
-frame (or everything that piled up) in one transaction, prints one plain line per call
-when asked, and reports on its status pipe what it wrote and which flushes are done.
+this process's stdin in one frame; this process masks secrets, caps bodies, stores each
+frame (or everything that piled up) as one batch (`logstore`), prints one plain line per
+call when asked, and reports on its status pipe what it wrote and which flushes are done.
 
 It ignores SIGINT and SIGTERM: a Ctrl-C or a `kill` of the process group reaches the
 server too, which sends its last calls and closes the pipe; this process exits once it has
@@ -15,7 +15,7 @@ still ends, and every call it had sent is kept.
 
 Frames: 4-byte big-endian length, then `M` and a marshalled list (or `P` and a pickled
 one) whose items are call entries
-(tuples, see `callrecord.Entry`) or flush tokens (ints). Status lines are JSON.
+(tuples, see `callentry.Entry`) or flush tokens (ints). Status lines are JSON.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, Any, Final, cast
 
-from .callrecord import SECRET_HEADERS, CallRecord, Entry, plain_line, record_from_entry
+from .callentry import Entry, Redactor, entry_line
 
 _HEADER: Final = struct.Struct(">I")
 _READ_SIZE: Final = 1 << 20
@@ -101,8 +101,7 @@ class Sink:
 
         self.store = CallStore.open(db) if db else None
         self.max_records = max_records
-        self.body_cap = body_cap
-        self.secret_names = SECRET_HEADERS | {name.lower() for name in redact}
+        self.redactor = Redactor(redact, body_cap)
         self.lines = lines
         self.status = status
         self.written = 0
@@ -111,20 +110,18 @@ class Sink:
 
     def handle(self, items: Sequence[Entry | int]) -> None:
         """Store and print the calls of `items`, then report the flush tokens among them."""
-        entries = [item for item in items if isinstance(item, tuple)]
+        clean = self.redactor.clean
+        entries = [clean(item) for item in items if isinstance(item, tuple)]
         tokens = [item for item in items if isinstance(item, int)]
-        records = [
-            record_from_entry(e).sanitized(self.secret_names, self.body_cap) for e in entries
-        ]
-        if records and self.store is not None:
-            self._store(records)
-        if records and self.lines is not None:
+        if entries and self.store is not None:
+            self._store(entries)
+        if entries and self.lines is not None:
             try:
-                self.lines.write("".join(plain_line(r) + "\n" for r in records))
+                self.lines.write("".join([entry_line(e) + "\n" for e in entries]))
                 self.lines.flush()
             except (OSError, ValueError):
                 self.lines = None  # the terminal went away: keep storing
-        if self.status is not None and (records or tokens):
+        if self.status is not None and (entries or tokens):
             report = {"written": self.written, "failed": self.failed, "flushed": tokens}
             if self.error:
                 report["error"] = self.error
@@ -134,17 +131,17 @@ class Sink:
             except (OSError, ValueError):
                 self.status = None
 
-    def _store(self, records: list[CallRecord]) -> None:
+    def _store(self, entries: list[Entry]) -> None:
         assert self.store is not None
         for attempt in range(_FAILED_BATCH_RETRIES):
             try:
-                self.store.write(records, self.max_records)
+                self.store.write(entries, self.max_records)
             except Exception as exc:  # the store retries locks itself; this is disk full & co.
                 self.error = f"cannot write call log {self.store.path}: {exc}"
                 if attempt == _FAILED_BATCH_RETRIES - 1:
-                    self.failed += len(records)
+                    self.failed += len(entries)
             else:
-                self.written += len(records)
+                self.written += len(entries)
                 return
 
     def close(self) -> None:

@@ -1,18 +1,30 @@
-"""The call-log file: SQLite in WAL mode, safe for several writing processes, keyset paging."""
+"""The call-log file: SQLite in WAL mode, safe for several writing processes.
+
+Calls are kept the way the writer process receives them: one row per batch ("frame"),
+the batch's entries (`callentry.Entry`, masked and capped) marshalled into one blob, with
+the time range and number of its calls beside it. Storing 200 calls is one insert, not
+200: the per-call insert was a third of the writer's time (docs/performance.md).
+Reads are rare; they decode only the frames whose time range can hold what they look
+for, and filter with `CallFilter.matches`. The store holds at most `max_records` calls
+(10,000 by default, plus the hidden older part of one frame), so a read never decodes
+much more than that.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+import marshal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
+from .callentry import Entry, record_from_entry
 from .callfilter import CallFilter
-from .callrecord import CallRecord, ResponseType, headers_from_text, headers_to_text
+from .callrecord import CallRecord
 from .errors import LogStoreError
 
 Direction = Literal["desc", "asc"]
@@ -20,42 +32,61 @@ T = TypeVar("T")
 
 #: `PRAGMA application_id` of a postmock store ("PMCL"): how a store file is recognised.
 APPLICATION_ID = 0x504D434C
-SCHEMA_VERSION = 1
+#: 1: one row per call (postmock 0.1); 2: one row per batch of calls.
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
 _LOCK_RETRY_SECONDS = 30.0
 
+# Calls are numbered as they are stored: a frame holds calls `upto - n + 1` to `upto`
+# (`upto` grows with `seq`). Calls numbered `cut` or lower are gone (retention); the
+# newest frame's `cut` is the one that counts. Frames entirely at or below it are deleted;
+# the one frame that straddles it keeps its blob, and reads skip its first calls: cutting
+# calls out of a blob would rewrite it, about as much writing as storing it again.
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (
+CREATE TABLE IF NOT EXISTS frames (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL,
-    served_at REAL NOT NULL,
-    method TEXT NOT NULL,
-    path TEXT NOT NULL,
-    query TEXT NOT NULL,
-    request_headers TEXT NOT NULL,
-    request_body TEXT NOT NULL,
-    status_code INTEGER NOT NULL,
-    response_headers TEXT NOT NULL,
-    response_body TEXT NOT NULL,
-    response_type TEXT NOT NULL,
-    response_name TEXT,
-    duration_ms REAL NOT NULL,
-    delay_ms REAL NOT NULL
+    first_at REAL NOT NULL,
+    last_at REAL NOT NULL,
+    n INTEGER NOT NULL,
+    upto INTEGER NOT NULL,
+    cut INTEGER NOT NULL,
+    calls BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS calls_served_at ON calls (served_at, id);
+CREATE INDEX IF NOT EXISTS frames_first_at ON frames (first_at);
+CREATE INDEX IF NOT EXISTS frames_last_at ON frames (last_at);
 """
-_COLUMNS = (
-    "id, served_at, method, path, query, request_headers, request_body, status_code, "
-    "response_headers, response_body, response_type, response_name, duration_ms, delay_ms"
-)
-_INSERT = f"INSERT INTO calls ({_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+_INSERT = "INSERT INTO frames (first_at, last_at, n, upto, cut, calls) VALUES (?, ?, ?, ?, ?, ?)"
+_CUT = "(SELECT cut FROM frames ORDER BY seq DESC LIMIT 1)"
+#: What reads select of a frame: enough to decode it and skip its calls below the cut.
+_FRAME = f"seq, n, upto, {_CUT}, calls"
+#: Frame blobs: this byte, then marshal (format 4, stable since Python 3.4) of a list.
+_MARSHAL = b"M"
+_Key = tuple[float, str]
 
 
-def _contains(haystack: str | None, needle: str | None) -> bool:
-    """SQL `pm_contains`: the same case-insensitive contains as `CallFilter.matches`."""
-    if not needle:
-        return False
-    return needle.lower() in (haystack or "").lower()
+def encode_calls(entries: Sequence[Entry]) -> bytes:
+    """One frame's blob."""
+    try:
+        return _MARSHAL + marshal.dumps(list(entries), 4)
+    except ValueError:  # a str or tuple subclass from an embedder: store plain values
+        return _MARSHAL + marshal.dumps([_plain(e) for e in entries], 4)
+
+
+def _plain(entry: Entry) -> Entry:
+    def headers(pairs: Iterable[tuple[Any, Any]]) -> Any:
+        return tuple((_value(k), _value(v)) for k, v in pairs)
+
+    (cid, at, method, path, query, req_h, req_b, status, res_h, res_b, kind, name, duration,
+     delay) = entry  # fmt: skip
+    return (
+        str(cid), float(at), str(method), str(path), str(query), headers(req_h), _value(req_b),
+        int(status), headers(res_h), _value(res_b), str(kind), None if name is None else str(name),
+        float(duration), float(delay),
+    )  # fmt: skip
+
+
+def _value(value: Any) -> Any:
+    return bytes(value) if isinstance(value, (bytes, bytearray, memoryview)) else str(value)
 
 
 def encode_cursor(record: CallRecord) -> str:
@@ -87,7 +118,6 @@ class CallStore:
         self.path = path
         self.readonly = readonly
         self.lock = threading.Lock()  # for callers sharing one store between threads
-        conn.create_function("pm_contains", 2, _contains, deterministic=True)
 
     @classmethod
     def open(cls, path: str | Path) -> CallStore:
@@ -127,7 +157,13 @@ class CallStore:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         except sqlite3.Error as exc:
             raise LogStoreError(f"not a postmock call log ({exc})", file=target) from None
-        if app_id != APPLICATION_ID or "calls" not in tables:
+        if app_id == APPLICATION_ID and "calls" in tables:
+            conn.close()
+            raise LogStoreError(
+                "call log from an older postmock: run `postmock serve` once to upgrade it",
+                file=target,
+            )
+        if app_id != APPLICATION_ID or "frames" not in tables:
             conn.close()
             raise LogStoreError("not a postmock call log", file=target)
         return cls(conn, target, readonly=True)
@@ -147,6 +183,8 @@ class CallStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            if "calls" in tables:
+                _migrate_v1(conn)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -171,67 +209,73 @@ class CallStore:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
 
-    def write(self, records: Sequence[CallRecord], max_records: int | None = None) -> None:
-        """Insert `records` in one transaction, then delete the oldest beyond `max_records`."""
-        rows = [
-            (
-                r.id,
-                r.served_at,
-                r.method,
-                r.path,
-                r.query,
-                headers_to_text(r.request_headers),
-                r.request_body,
-                r.status_code,
-                headers_to_text(r.response_headers),
-                r.response_body,
-                r.response_type,
-                r.response_name,
-                r.duration_ms,
-                r.delay_ms,
-            )
-            for r in records
-        ]
+    def write(self, entries: Sequence[Entry], max_records: int | None = None) -> None:
+        """Store `entries` as one frame; forget the oldest calls beyond `max_records`."""
+        if not entries:
+            return
+        blob = encode_calls(entries)
+        times = [e[1] for e in entries]
 
         def transaction() -> None:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany(_INSERT, rows)
-            if max_records is not None:
-                # seq only grows, so the newest seq minus the limit is the cut: two index
-                # lookups, not an OFFSET walk over every kept row on each batch.
-                self._conn.execute(
-                    "DELETE FROM calls WHERE seq <= (SELECT max(seq) FROM calls) - ?",
-                    (max_records,),
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            newest = conn.execute("SELECT upto, cut FROM frames ORDER BY seq DESC LIMIT 1")
+            last_upto, last_cut = newest.fetchone() or (0, 0)
+            upto = last_upto + len(entries)
+            cut = last_cut if max_records is None else max(last_cut, upto - max(max_records, 0))
+            conn.execute(_INSERT, (min(times), max(times), len(entries), upto, cut, blob))
+            if cut > last_cut:  # walk from the oldest frame to the first that keeps a call
+                conn.execute(
+                    "DELETE FROM frames WHERE seq < "
+                    "(SELECT seq FROM frames WHERE upto > ? ORDER BY seq LIMIT 1)",
+                    (cut,),
                 )
-            self._conn.execute("COMMIT")
+            conn.execute("COMMIT")
 
         self._retry(transaction)
 
+    def _entries(self, seq: int, n: int, upto: int, cut: int, blob: bytes) -> list[Entry]:
+        """The calls of one frame (a `_FRAME` row) that are still kept."""
+        if blob[:1] == _MARSHAL:
+            try:
+                entries = marshal.loads(memoryview(blob)[1:])
+            except (EOFError, ValueError, TypeError):
+                entries = None
+            if isinstance(entries, list):
+                gone = cut - (upto - n)
+                return entries[gone:] if gone > 0 else entries
+        raise LogStoreError(
+            f"call log batch {seq} is unreadable (written by another Python?)", file=self.path
+        )
+
     def count(self) -> int:
         """Return how many calls the store holds."""
-        (total,) = self._conn.execute("SELECT count(*) FROM calls").fetchone()
-        return int(total)
+        total, oldest, cut = self._conn.execute(
+            f"SELECT coalesce(sum(n), 0), min(upto - n), {_CUT} FROM frames"
+        ).fetchone()
+        return int(total) - max(0, (cut or 0) - (oldest or 0))
 
     def get(self, call_id: str) -> CallRecord | None:
         """Return one call by id."""
-        # Ids start with their millisecond (callrecord.new_call_id): look there through the
-        # served_at index, so that no second index on id is kept up on every insert. Any
-        # other id (a record built by hand) is looked for in every row.
-        found = None
+        # Ids start with their millisecond (callrecord.new_call_id): look in the frames of
+        # that moment first. Any other id (a record built by hand) is looked for everywhere.
+        windows: list[tuple[float, float]] = []
         try:
             millis = int(call_id[:12], 16) if len(call_id) >= 12 else None
         except ValueError:
             millis = None
         if millis is not None:
-            found = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM calls WHERE served_at BETWEEN ? AND ? AND id = ?",
-                (millis / 1000 - 0.002, millis / 1000 + 0.002, call_id),
-            ).fetchone()
-        if found is None:
-            found = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM calls WHERE id = ?", (call_id,)
-            ).fetchone()
-        return _record(found) if found else None
+            windows.append((millis / 1000 - 0.002, millis / 1000 + 0.002))
+        windows.append((float("-inf"), float("inf")))
+        for lo, hi in windows:
+            rows = self._conn.execute(
+                f"SELECT {_FRAME} FROM frames WHERE last_at >= ? AND first_at <= ?", (lo, hi)
+            )
+            for row in rows:
+                for entry in self._entries(*row):
+                    if entry[0] == call_id:
+                        return record_from_entry(entry)
+        return None
 
     def select(
         self,
@@ -246,87 +290,91 @@ class CallStore:
             raise ValueError(f"invalid direction {direction!r}: use asc or desc")
         if limit < 1:
             raise ValueError(f"invalid limit {limit}: must be at least 1")
-        where, params = _where(flt)
+        desc = direction == "desc"
+        lo = float("-inf") if flt.since is None else flt.since
+        hi = float("inf") if flt.until is None else flt.until
+        past: _Key | None = None
         if cursor is not None:
-            served_at, call_id = decode_cursor(cursor)
-            where.append("(served_at, id) " + ("<" if direction == "desc" else ">") + " (?, ?)")
-            params += [served_at, call_id]
-        order = "DESC" if direction == "desc" else "ASC"
-        sql = (
-            f"SELECT {_COLUMNS} FROM calls"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + f" ORDER BY served_at {order}, id {order} LIMIT ?"
+            past = decode_cursor(cursor)
+            lo, hi = (lo, min(hi, past[0])) if desc else (max(lo, past[0]), hi)
+        # Frames newest-last first (oldest-first when ascending): once a page is full and
+        # the next frame cannot hold anything later (earlier) than its last call, stop.
+        order = "last_at DESC" if desc else "first_at ASC"
+        rows = self._conn.execute(
+            f"SELECT first_at, last_at, {_FRAME} FROM frames "
+            f"WHERE last_at >= ? AND first_at <= ? ORDER BY {order}",
+            (lo, hi),
         )
-        rows = self._conn.execute(sql, [*params, limit + 1]).fetchall()
-        records = [_record(row) for row in rows[:limit]]
-        next_cursor = encode_cursor(records[-1]) if len(rows) > limit else None
+        want = limit + 1
+        found: list[tuple[_Key, CallRecord]] = []
+        for first_at, last_at, *frame in rows:
+            if len(found) >= want:
+                found.sort(key=_first, reverse=desc)
+                del found[want:]
+                edge = found[-1][0][0]
+                if (edge > last_at) if desc else (edge < first_at):
+                    break
+            for entry in self._entries(*frame):
+                key = (entry[1], entry[0])
+                if past is not None and ((key >= past) if desc else (key <= past)):
+                    continue
+                if not lo <= key[0] <= hi:
+                    continue
+                record = record_from_entry(entry)
+                if flt.matches(record):
+                    found.append((key, record))
+        found.sort(key=_first, reverse=desc)
+        records = [record for _, record in found[:limit]]
+        next_cursor = encode_cursor(records[-1]) if len(found) > limit else None
         return records, next_cursor
 
     def last_seq(self) -> int:
-        """Return the insertion number of the newest call (0 when empty)."""
-        (seq,) = self._conn.execute("SELECT coalesce(max(seq), 0) FROM calls").fetchone()
+        """Return the number of the newest batch of calls (0 when empty)."""
+        (seq,) = self._conn.execute("SELECT coalesce(max(seq), 0) FROM frames").fetchone()
         return int(seq)
 
     def after(self, seq: int, flt: CallFilter, limit: int = 1000) -> tuple[list[CallRecord], int]:
-        """Return calls inserted after `seq` (in insertion order) and the new last seq seen."""
-        rows = self._conn.execute(
-            f"SELECT seq, {_COLUMNS} FROM calls WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
-        ).fetchall()
-        if not rows:
-            return [], seq
-        records = [r for r in (_record(row[1:]) for row in rows) if flt.matches(r)]
-        return records, int(rows[-1][0])
+        """Return calls stored after batch `seq` (in the order stored; whole batches, about
+        `limit` calls) and the number of the last batch read."""
+        records: list[CallRecord] = []
+        seen = 0
+        rows = self._conn.execute(f"SELECT {_FRAME} FROM frames WHERE seq > ? ORDER BY seq", (seq,))
+        for row in rows:
+            seq = row[0]  # the last batch read is the answer
+            entries = self._entries(*row)
+            records += [r for r in map(record_from_entry, entries) if flt.matches(r)]
+            seen += len(entries)
+            if seen >= limit:
+                break
+        return records, int(seq)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL when last out)."""
         self._conn.close()
 
 
-def _where(flt: CallFilter) -> tuple[list[str], list[object]]:
-    where: list[str] = []
-    params: list[object] = []
-    if flt.since is not None:
-        where.append("served_at >= ?")
-        params.append(flt.since)
-    if flt.until is not None:
-        where.append("served_at <= ?")
-        params.append(flt.until)
-    if flt.status_codes is not None:
-        where.append("status_code BETWEEN ? AND ?")
-        params += list(flt.status_codes)
-    if flt.method:
-        where.append("method = ?")
-        params.append(flt.method.upper())
-    if flt.path:
-        where.append("pm_contains(path, ?)")
-        params.append(flt.path)
-    if flt.response_name:
-        where.append("pm_contains(response_name, ?)")
-        params.append(flt.response_name)
-    if flt.response_type:
-        where.append("response_type = ?")
-        params.append(flt.response_type)
-    if flt.search:
-        fields = ("path", "query", "response_name", "request_body", "response_body")
-        where.append("(" + " OR ".join(f"pm_contains({f}, ?)" for f in fields) + ")")
-        params += [flt.search] * len(fields)
-    return where, params
+def _first(item: tuple[_Key, CallRecord]) -> _Key:
+    return item[0]
 
 
-def _record(row: Sequence[object]) -> CallRecord:
-    return CallRecord(
-        id=str(row[0]),
-        served_at=float(cast(float, row[1])),
-        method=str(row[2]),
-        path=str(row[3]),
-        query=str(row[4]),
-        request_headers=headers_from_text(str(row[5])),
-        request_body=str(row[6]),
-        status_code=int(cast(int, row[7])),
-        response_headers=headers_from_text(str(row[8])),
-        response_body=str(row[9]),
-        response_type=cast(ResponseType, row[10]),
-        response_name=None if row[11] is None else str(row[11]),
-        duration_ms=float(cast(float, row[12])),
-        delay_ms=float(cast(float, row[13])),
-    )
+def _migrate_v1(conn: sqlite3.Connection) -> None:
+    """Move the calls of a version-1 store (one row per call) into frames."""
+    rows = conn.execute(
+        "SELECT id, served_at, method, path, query, request_headers, request_body, "
+        "status_code, response_headers, response_body, response_type, response_name, "
+        "duration_ms, delay_ms FROM calls ORDER BY seq"
+    ).fetchall()
+    for start in range(0, len(rows), 1000):
+        entries: list[Entry] = [
+            (*row[:5], _v1_headers(row[5]), row[6], row[7], _v1_headers(row[8]), *row[9:])
+            for row in rows[start : start + 1000]
+        ]
+        times = [e[1] for e in entries]
+        upto = start + len(entries)
+        conn.execute(_INSERT, (min(times), max(times), len(entries), upto, 0,
+                               encode_calls(entries)))  # fmt: skip
+    conn.execute("DROP TABLE calls")
+
+
+def _v1_headers(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), str(v)) for k, v in (json.loads(text) if text else ()))

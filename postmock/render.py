@@ -17,7 +17,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .callrecord import NO_MATCH, CallRecord, Headers, iso_utc, plain_line
+from .callentry import plain_line
+from .callrecord import NO_MATCH, CallRecord, Headers, iso_utc
 from .callrecord import duration_text as _duration
 
 STATUS_STYLES: Final = {1: "white", 2: "green", 3: "cyan", 4: "yellow", 5: "red"}

@@ -13,8 +13,9 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .api import API_PREFIX
+from .callentry import Entry, record_from_entry
 from .calllog import CallLog, CallRecord, ResponseType
-from .callrecord import Entry, new_call_id, record_from_entry
+from .callrecord import new_call_id
 from .config import MAX_DELAY_MS, ServeConfig
 from .dynamic import DynamicValues
 from .matching import Match, Miss

@@ -20,9 +20,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from calllog_helpers import make_app, record
 
+from postmock.callentry import MASK
 from postmock.callfilter import CallFilter
 from postmock.calllog import CallLog
-from postmock.callrecord import MASK, CallRecord, iso_utc, parse_time
+from postmock.callrecord import CallRecord, iso_utc, parse_time
 from postmock.errors import LogStoreError
 from postmock.logstore import CallStore, decode_cursor
 

@@ -1,0 +1,181 @@
+"""A served call as the hot path hands it over (`Entry`), and what happens to it before it
+is kept: secrets masked, bodies capped (`Redactor`), one plain line (`entry_line`).
+
+The server builds one tuple per call and the writer process stores the tuples as they
+come (`logstore`): nothing here builds a `CallRecord` unless something must change, and
+the common call, with no secret and a small body, passes through untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import cast
+from urllib.parse import unquote_plus
+
+from .callrecord import (
+    NO_MATCH,
+    CallRecord,
+    Headers,
+    ResponseType,
+    body_text,
+    format_duration,
+    iso_utc,
+    pairs,
+)
+
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+#: A served call as the server hands it over: a plain tuple, cheap to build and to
+#: marshal. Fields in order: id, served_at, method, path, query, request_headers,
+#: request_body, status_code, response_headers, response_body, response_type,
+#: response_name, duration_ms, delay_ms. Request headers may be aiohttp's raw bytes pairs
+#: and bodies bytes; `Redactor.clean` masks and caps; `record_from_entry` makes a record.
+Entry = tuple[
+    str, float, str, str, str, "Headers | RawHeaders", "bytes | str", int, Headers, "bytes | str",
+    str, "str | None", float, float,
+]  # fmt: skip
+
+#: Header names whose values never reach the log (compared case-insensitively).
+SECRET_HEADERS: frozenset[str] = frozenset(
+    {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
+)
+#: Query parameters whose values never reach the log (plus the names given to --redact).
+SECRET_QUERY_PARAMS: frozenset[str] = frozenset(
+    {"api_key", "apikey", "access_token", "token", "password", "client_secret"}
+)
+MASK = "****"
+#: Headers whose first word is an auth scheme worth keeping ("Bearer ****").
+_SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
+TRUNCATION_MARK = "\n…[postmock: body truncated, {total} characters in total]"
+
+
+def masked_query(query: str, secret_names: frozenset[str]) -> str:
+    """`query` with the values of secret parameters masked (the same str when none is)."""
+    if not query:
+        return query
+    parts = query.split("&")
+    changed = False
+    for n, part in enumerate(parts):
+        key, sep, value = part.partition("=")
+        name = unquote_plus(key).lower()
+        if sep and value and (name in secret_names or name in SECRET_QUERY_PARAMS):
+            parts[n] = f"{key}={MASK}"
+            changed = True
+    return "&".join(parts) if changed else query
+
+
+def mask_header(name: str, value: str, secret_names: frozenset[str]) -> str:
+    """Return `value` masked when `name` is secret; keep an auth scheme word."""
+    lowered = name.lower()
+    if lowered not in secret_names or not value:
+        return value
+    scheme, sep, _rest = value.strip().partition(" ")
+    if sep and lowered in _SCHEME_HEADERS:
+        return f"{scheme} {MASK}"
+    return MASK
+
+
+def cap_body(body: str, cap: int) -> str:
+    """Cut `body` to `cap` characters and say so."""
+    if cap < 0 or len(body) <= cap:
+        return body
+    return body[:cap] + TRUNCATION_MARK.format(total=len(body))
+
+
+class Redactor:
+    """Masks secrets and caps bodies of entries before anything keeps or shows them."""
+
+    def __init__(self, redact: Iterable[str] = (), body_cap: int = -1) -> None:
+        #: header (and query parameter) names to mask, lower case
+        self.names = SECRET_HEADERS | {name.lower() for name in redact}
+        self.body_cap = body_cap
+        # Raw request headers are bytes: their names are looked up without decoding them.
+        self._header_names = self.names | {
+            name.encode("utf-8", "surrogateescape") for name in self.names
+        }
+        # A query can only hold a secret parameter if one of the names, or an escape
+        # (`api%5Fkey`, `a+b`), is in it: one regex search, not a parse, for most calls.
+        hints = sorted(self.names | SECRET_QUERY_PARAMS, key=len, reverse=True)
+        self._query_hint = re.compile("|".join([*map(re.escape, hints), "%", r"\+"]), re.I)
+
+    def clean(self, entry: Entry) -> Entry:
+        """Return `entry` with secrets masked and bodies capped; the same tuple when nothing
+        needs either (checked field by field: this runs once per call)."""
+        (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind, name,
+         duration, delay) = entry  # fmt: skip
+        names = self._header_names
+        changed = False
+        for header, _ in req_h:
+            if header.lower() in names:
+                req_h = self._masked(pairs(req_h))
+                changed = True
+                break
+        for header, _ in res_h:
+            if header.lower() in names:
+                res_h = self._masked(res_h)
+                changed = True
+                break
+        if query and self._query_hint.search(query):
+            masked = masked_query(query, self.names)
+            changed = changed or masked is not query
+            query = masked
+        cap = self.body_cap
+        if cap >= 0 and len(req_b) > cap:  # a body never has more characters than bytes
+            req_b = cap_body(body_text(req_b), cap)
+            changed = True
+        if cap >= 0 and len(res_b) > cap:
+            res_b = cap_body(body_text(res_b), cap)
+            changed = True
+        if not changed:
+            return entry
+        return (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind,
+                name, duration, delay)  # fmt: skip
+
+    def _masked(self, headers: Headers) -> Headers:
+        return tuple((k, mask_header(k, v, self.names)) for k, v in headers)
+
+
+def entry_from_record(record: CallRecord) -> Entry:
+    """The hot-path tuple for `record` (for callers that built a CallRecord)."""
+    r = record
+    return (
+        r.id, r.served_at, r.method, r.path, r.query, r.request_headers, r.request_body,
+        r.status_code, r.response_headers, r.response_body, r.response_type, r.response_name,
+        r.duration_ms, r.delay_ms,
+    )  # fmt: skip
+
+
+def record_from_entry(entry: Entry) -> CallRecord:
+    """The CallRecord for an entry: headers and bodies as text (masking is `Redactor`'s)."""
+    (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind, name,
+     duration, delay) = entry  # fmt: skip
+    return CallRecord(
+        cid, served_at, method, path, query, pairs(req_h), body_text(req_b), status,
+        pairs(res_h), body_text(res_b), cast(ResponseType, kind), name, duration, delay,
+    )  # fmt: skip
+
+
+_labels: dict[str, str] = {}
+
+
+def entry_line(entry: Entry) -> str:
+    """One line per call for logs and pipes (`plain_line` for a record)."""
+    (cid, served_at, method, path, query, _, _, status, _, _, kind, name, duration,
+     delay) = entry  # fmt: skip
+    label = name or (NO_MATCH if kind == "noMatch" else "-")
+    quoted = _labels.get(label)
+    if quoted is None:  # example names repeat: each is quoted once
+        if len(_labels) > 4096:
+            _labels.clear()
+        quoted = _labels[label] = json.dumps(label, ensure_ascii=False)
+    full_path = f"{path}?{query}" if query else path
+    return (
+        f"{iso_utc(served_at)} {method} {full_path} {status} {quoted} "
+        f"{format_duration(duration, delay)} id={cid}"
+    )
+
+
+def plain_line(record: CallRecord) -> str:
+    """One line per call for logs and pipes."""
+    return entry_line(entry_from_record(record))
