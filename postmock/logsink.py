@@ -28,10 +28,10 @@ import pickle
 import signal
 import struct
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import IO, Any, Final, cast
 
-from .callentry import Entry, Redactor, entry_line
+from .callentry import Entry, Redactor, entry_lines
 
 _HEADER: Final = struct.Struct(">I")
 _READ_SIZE: Final = 1 << 20
@@ -42,13 +42,19 @@ def encode_frame(items: Sequence[Entry | int]) -> bytes:
     """One frame for the pipe.
 
     marshal, not pickle: both ends are this same Python, entries hold only tuples, str,
-    bytes and numbers, and marshal writes them in a third of pickle's time.
+    bytes and numbers, and marshal writes them in a third of pickle's time. An `M` frame
+    of entries only is also the store's blob format (`logstore.encode_calls`): the writer
+    stores such a frame as it came when it had nothing to mask.
     """
     try:
         payload = b"M" + marshal.dumps(cast(Any, items), 4)
     except ValueError:  # a str or tuple subclass (an embedder's CallRecord): pickle it
         payload = b"P" + pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
     return _HEADER.pack(len(payload)) + payload
+
+
+#: One frame as it came through the pipe (its kind byte and payload) and its items.
+Frame = tuple[bytes, list[Entry | int]]
 
 
 class FrameReader:
@@ -59,29 +65,33 @@ class FrameReader:
         self.buffer = bytearray()
         self.eof = False
 
-    def read(self) -> list[Entry | int]:
-        """Block until at least one frame (or the end) arrives; return the items of all."""
-        items: list[Entry | int] = []
-        while not items and not self.eof:
+    def read(self) -> list[Frame]:
+        """Block until at least one frame (or the end) arrives; return all complete ones."""
+        frames: list[Frame] = []
+        while not frames and not self.eof:
             chunk = os.read(self.fd, _READ_SIZE)
             if not chunk:
                 self.eof = True
             self.buffer += chunk
-            items.extend(self._frames())
-        return items
+            frames += self._frames()
+        return frames
 
-    def _frames(self) -> Iterator[Entry | int]:
+    def _frames(self) -> list[Frame]:
         view = self.buffer
         start = 0
+        frames: list[Frame] = []
         while len(view) - start >= _HEADER.size:
             (size,) = _HEADER.unpack_from(view, start)
             end = start + _HEADER.size + size
             if end > len(view):
                 break
-            kind, payload = view[start + _HEADER.size], view[start + _HEADER.size + 1 : end]
-            yield from (marshal.loads(payload) if kind == ord("M") else pickle.loads(payload))
+            body = bytes(view[start + _HEADER.size : end])
+            payload = memoryview(body)[1:]
+            items = marshal.loads(payload) if body[:1] == b"M" else pickle.loads(payload)
+            frames.append((body, items))
             start = end
         del view[:start]
+        return frames
 
 
 class Sink:
@@ -108,20 +118,33 @@ class Sink:
         self.failed = 0
         self.error: str | None = None
 
-    def handle(self, items: Sequence[Entry | int]) -> None:
-        """Store and print the calls of `items`, then report the flush tokens among them."""
+    def handle(self, frames: Sequence[Frame]) -> None:
+        """Store and print the calls of `frames`, then report the flush tokens among them."""
         clean = self.redactor.clean
-        entries = [clean(item) for item in items if isinstance(item, tuple)]
-        tokens = [item for item in items if isinstance(item, int)]
-        if entries and self.store is not None:
-            self._store(entries)
-        if entries and self.lines is not None:
+        batches: list[tuple[list[Entry], bytes | None]] = []
+        tokens: list[int] = []
+        for body, items in frames:
+            entries: list[Entry] = []
+            as_sent = body[:1] == b"M"  # a marshalled frame of entries only, none masked,
+            for item in items:  # is stored as it came: no second marshal of the same calls
+                if isinstance(item, tuple):
+                    entry = clean(item)
+                    as_sent = as_sent and entry is item
+                    entries.append(entry)
+                else:
+                    tokens.append(item)
+                    as_sent = False
+            if entries:
+                batches.append((entries, body if as_sent else None))
+        if batches and self.store is not None:
+            self._store(batches)
+        if batches and self.lines is not None:
             try:
-                self.lines.write("".join([entry_line(e) + "\n" for e in entries]))
+                self.lines.write("".join(entry_lines(entries) for entries, _ in batches))
                 self.lines.flush()
             except (OSError, ValueError):
                 self.lines = None  # the terminal went away: keep storing
-        if self.status is not None and (entries or tokens):
+        if self.status is not None and (batches or tokens):
             report = {"written": self.written, "failed": self.failed, "flushed": tokens}
             if self.error:
                 report["error"] = self.error
@@ -131,17 +154,18 @@ class Sink:
             except (OSError, ValueError):
                 self.status = None
 
-    def _store(self, entries: list[Entry]) -> None:
+    def _store(self, batches: list[tuple[list[Entry], bytes | None]]) -> None:
         assert self.store is not None
+        calls = sum(len(entries) for entries, _ in batches)
         for attempt in range(_FAILED_BATCH_RETRIES):
             try:
-                self.store.write(entries, self.max_records)
+                self.store.write_frames(batches, self.max_records)
             except Exception as exc:  # the store retries locks itself; this is disk full & co.
                 self.error = f"cannot write call log {self.store.path}: {exc}"
                 if attempt == _FAILED_BATCH_RETRIES - 1:
-                    self.failed += len(entries)
+                    self.failed += calls
             else:
-                self.written += len(entries)
+                self.written += calls
                 return
 
     def close(self) -> None:

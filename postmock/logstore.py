@@ -209,21 +209,43 @@ class CallStore:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
 
-    def write(self, entries: Sequence[Entry], max_records: int | None = None) -> None:
-        """Store `entries` as one frame; forget the oldest calls beyond `max_records`."""
-        if not entries:
+    def write(
+        self,
+        entries: Sequence[Entry],
+        max_records: int | None = None,
+        *,
+        blob: bytes | None = None,
+    ) -> None:
+        """Store `entries` as one frame; forget the oldest calls beyond `max_records`.
+
+        `blob`: the entries already marshalled (`encode_calls` format), as the writer
+        received them from the server when nothing had to be masked.
+        """
+        self.write_frames([(entries, blob)], max_records)
+
+    def write_frames(
+        self, frames: Sequence[tuple[Sequence[Entry], bytes | None]], max_records: int | None
+    ) -> None:
+        """`write` several frames in one transaction."""
+        rows = []
+        for entries, blob in frames:
+            if entries:
+                times = [e[1] for e in entries]
+                rows.append((min(times), max(times), len(entries), blob or encode_calls(entries)))
+        if not rows:
             return
-        blob = encode_calls(entries)
-        times = [e[1] for e in entries]
 
         def transaction() -> None:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             newest = conn.execute("SELECT upto, cut FROM frames ORDER BY seq DESC LIMIT 1")
-            last_upto, last_cut = newest.fetchone() or (0, 0)
-            upto = last_upto + len(entries)
-            cut = last_cut if max_records is None else max(last_cut, upto - max(max_records, 0))
-            conn.execute(_INSERT, (min(times), max(times), len(entries), upto, cut, blob))
+            upto, last_cut = newest.fetchone() or (0, 0)
+            cut = last_cut
+            for first_at, last_at, n, blob in rows:
+                upto += n
+                if max_records is not None:
+                    cut = max(cut, upto - max(max_records, 0))
+                conn.execute(_INSERT, (first_at, last_at, n, upto, cut, blob))
             if cut > last_cut:  # walk from the oldest frame to the first that keeps a call
                 conn.execute(
                     "DELETE FROM frames WHERE seq < "

@@ -145,9 +145,13 @@ async def answer_call(rt: Runtime, request: web.BaseRequest) -> web.StreamRespon
     return resp
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Answer:
-    """A response with what the call log needs to know about it."""
+    """A response with what the call log needs to know about it; treat it as immutable.
+
+    Not `frozen`: one is made per call, and a frozen dataclass sets each field through
+    `object.__setattr__` (the same finding as for `CallRecord`).
+    """
 
     response: web.Response
     kind: ResponseType

@@ -52,9 +52,10 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else _json(value)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RequestData:
-    """The parts of an incoming request that helpers can read."""
+    """The parts of an incoming request that helpers can read; treat it as immutable (not
+    `frozen`, which costs a `object.__setattr__` per field, per call)."""
 
     method: str
     path: str  # as received (percent-encoded); a `?query` tail is ignored
@@ -65,7 +66,7 @@ class RequestData:
     query_string: str | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class RenderContext:
     """Everything one request's rendering needs; parsed request data is cached here."""
 

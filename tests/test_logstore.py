@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from postmock.callentry import Entry, Redactor, entry_from_record
 from postmock.callfilter import CallFilter
 from postmock.callrecord import CallRecord
 from postmock.errors import LogStoreError
+from postmock.logsink import FrameReader, Sink, encode_frame
 from postmock.logstore import CallStore
 
 
@@ -191,3 +194,27 @@ def test_paging_matches_a_full_sort(
             break
     store.close()
     assert seen == expected
+
+
+def test_the_writer_stores_clean_frames_as_sent_and_masks_the_others(tmp_path: Path) -> None:
+    clean_calls = [entry(n) for n in range(3)]
+    secret = entry(3, request_headers=(("Authorization", "Bearer hunter2"),))
+    read_end, write_end = os.pipe()
+    for items in ([*clean_calls], [secret, 7]):
+        os.write(write_end, encode_frame(items))
+    os.close(write_end)
+    frames = FrameReader(read_end).read()
+    os.close(read_end)
+    status = io.StringIO()
+    sink = Sink(str(tmp_path / "calls.db"), max_records=100, body_cap=-1, redact=(),
+                lines=None, status=status)  # fmt: skip
+    sink.handle(frames)
+    assert json.loads(status.getvalue()) == {"written": 4, "failed": 0, "flushed": [7]}
+    assert sink.store is not None
+    blobs = [row[0] for row in sink.store._conn.execute("SELECT calls FROM frames ORDER BY seq")]
+    assert blobs[0] == frames[0][0]  # stored as it came through the pipe
+    assert b"hunter2" not in blobs[1]
+    records, _ = sink.store.select(CallFilter(), direction="asc")
+    assert paths(records) == ["/0", "/1", "/2", "/3"]
+    assert records[3].request_headers == (("Authorization", "Bearer ****"),)
+    sink.close()
