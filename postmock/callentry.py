@@ -96,34 +96,35 @@ class Redactor:
 
     def clean(self, entry: Entry) -> Entry:
         """Return `entry` with secrets masked and bodies capped; the same tuple when nothing
-        needs either (checked field by field: this runs once per call)."""
+        needs either. This runs once per call: look first, change only what must."""
+        names = self._header_names
+        for header, _ in entry[5]:
+            if header.lower() in names:
+                return self._cleaned(entry)
+        for header, _ in entry[8]:
+            if header.lower() in names:
+                return self._cleaned(entry)
+        if entry[4] and self._query_may_hold_secrets(entry[4]):
+            return self._cleaned(entry)
+        cap = self.body_cap  # a body never has more characters than bytes:
+        if cap >= 0 and (len(entry[6]) > cap or len(entry[9]) > cap):
+            return self._cleaned(entry)
+        return entry
+
+    def _cleaned(self, entry: Entry) -> Entry:
         (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind, name,
          duration, delay) = entry  # fmt: skip
         names = self._header_names
-        changed = False
-        for header, _ in req_h:
-            if header.lower() in names:
-                req_h = self._masked(pairs(req_h))
-                changed = True
-                break
-        for header, _ in res_h:
-            if header.lower() in names:
-                res_h = self._masked(res_h)
-                changed = True
-                break
-        if query and self._query_may_hold_secrets(query):
-            masked = masked_query(query, self.names)
-            changed = changed or masked is not query
-            query = masked
+        if any(header.lower() in names for header, _ in req_h):
+            req_h = self._masked(pairs(req_h))
+        if any(header.lower() in names for header, _ in res_h):
+            res_h = self._masked(res_h)
+        query = masked_query(query, self.names)
         cap = self.body_cap
-        if cap >= 0 and len(req_b) > cap:  # a body never has more characters than bytes
+        if cap >= 0 and len(req_b) > cap:
             req_b = cap_body(body_text(req_b), cap)
-            changed = True
         if cap >= 0 and len(res_b) > cap:
             res_b = cap_body(body_text(res_b), cap)
-            changed = True
-        if not changed:
-            return entry
         return (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind,
                 name, duration, delay)  # fmt: skip
 
