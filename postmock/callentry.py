@@ -19,6 +19,7 @@ from .callrecord import (
     Headers,
     ResponseType,
     body_text,
+    format_duration,
     iso_utc,
     pairs,
 )
@@ -33,6 +34,12 @@ Entry = tuple[
     str, float, str, str, str, "Headers | RawHeaders", "bytes | str", int, Headers, "bytes | str",
     str, "str | None", float, float,
 ]  # fmt: skip
+
+#: Entries travel through the writer's pipe and rest in the store's blobs in one format:
+#: this byte, then marshal (format `MARSHAL_VERSION`, stable since Python 3.4) of a list.
+#: So the writer can store a frame that needed no masking exactly as it came.
+MARSHALLED = b"M"
+MARSHAL_VERSION = 4
 
 #: Header names whose values never reach the log (compared case-insensitively).
 SECRET_HEADERS: frozenset[str] = frozenset(
@@ -190,10 +197,9 @@ def entry_lines(entries: Iterable[Entry]) -> str:
         label = name or (NO_MATCH if kind == "noMatch" else "-")
         quoted = _labels.get(label) or _quoted(label)
         full_path = f"{path}?{query}" if query else path
-        waited = f" (+{delay:g} delay)" if delay else ""
         append(
             f"{stamp}.{millis % 1000:03d}Z {method} {full_path} {status} {quoted} "
-            f"{took:.1f} ms{waited} id={cid}\n"
+            f"{format_duration(took, delay)} id={cid}\n"
         )
     return "".join(out)
 

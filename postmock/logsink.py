@@ -31,7 +31,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any, Final, cast
 
-from .callentry import Entry, Redactor, entry_lines
+from .callentry import MARSHAL_VERSION, MARSHALLED, Entry, Redactor, entry_lines
 
 _HEADER: Final = struct.Struct(">I")
 _READ_SIZE: Final = 1 << 20
@@ -42,12 +42,11 @@ def encode_frame(items: Sequence[Entry | int]) -> bytes:
     """One frame for the pipe.
 
     marshal, not pickle: both ends are this same Python, entries hold only tuples, str,
-    bytes and numbers, and marshal writes them in a third of pickle's time. An `M` frame
-    of entries only is also the store's blob format (`logstore.encode_calls`): the writer
-    stores such a frame as it came when it had nothing to mask.
+    bytes and numbers, and marshal writes them in a third of pickle's time. A marshalled
+    frame of entries only is also a store blob (`callentry.MARSHALLED`).
     """
     try:
-        payload = b"M" + marshal.dumps(cast(Any, items), 4)
+        payload = MARSHALLED + marshal.dumps(cast(Any, items), MARSHAL_VERSION)
     except ValueError:  # a str or tuple subclass (an embedder's CallRecord): pickle it
         payload = b"P" + pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
     return _HEADER.pack(len(payload)) + payload
@@ -87,7 +86,7 @@ class FrameReader:
                 break
             body = bytes(view[start + _HEADER.size : end])
             payload = memoryview(body)[1:]
-            items = marshal.loads(payload) if body[:1] == b"M" else pickle.loads(payload)
+            items = marshal.loads(payload) if body[:1] == MARSHALLED else pickle.loads(payload)
             frames.append((body, items))
             start = end
         del view[:start]
@@ -124,9 +123,11 @@ class Sink:
         batches: list[tuple[list[Entry], bytes | None]] = []
         tokens: list[int] = []
         for body, items in frames:
+            # A marshalled frame of entries only, none of them masked, is stored as it came:
+            # no second marshal of the same calls.
             entries: list[Entry] = []
-            as_sent = body[:1] == b"M"  # a marshalled frame of entries only, none masked,
-            for item in items:  # is stored as it came: no second marshal of the same calls
+            as_sent = body[:1] == MARSHALLED
+            for item in items:
                 if isinstance(item, tuple):
                     entry = clean(item)
                     as_sent = as_sent and entry is item

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from .callentry import Entry, record_from_entry
+from .callentry import MARSHAL_VERSION, MARSHALLED, Entry, record_from_entry
 from .callfilter import CallFilter
 from .callrecord import CallRecord
 from .errors import LogStoreError
@@ -59,17 +59,15 @@ _INSERT = "INSERT INTO frames (first_at, last_at, n, upto, cut, calls) VALUES (?
 _CUT = "(SELECT cut FROM frames ORDER BY seq DESC LIMIT 1)"
 #: What reads select of a frame: enough to decode it and skip its calls below the cut.
 _FRAME = f"seq, n, upto, {_CUT}, calls"
-#: Frame blobs: this byte, then marshal (format 4, stable since Python 3.4) of a list.
-_MARSHAL = b"M"
 _Key = tuple[float, str]
 
 
 def encode_calls(entries: Sequence[Entry]) -> bytes:
     """One frame's blob."""
     try:
-        return _MARSHAL + marshal.dumps(list(entries), 4)
+        return MARSHALLED + marshal.dumps(list(entries), MARSHAL_VERSION)
     except ValueError:  # a str or tuple subclass from an embedder: store plain values
-        return _MARSHAL + marshal.dumps([_plain(e) for e in entries], 4)
+        return MARSHALLED + marshal.dumps([_plain(e) for e in entries], MARSHAL_VERSION)
 
 
 def _plain(entry: Entry) -> Entry:
@@ -258,7 +256,7 @@ class CallStore:
 
     def _entries(self, seq: int, n: int, upto: int, cut: int, blob: bytes) -> list[Entry]:
         """The calls of one frame (a `_FRAME` row) that are still kept."""
-        if blob[:1] == _MARSHAL:
+        if blob[:1] == MARSHALLED:
             try:
                 entries = marshal.loads(memoryview(blob)[1:])
             except (EOFError, ValueError, TypeError):
