@@ -24,10 +24,19 @@ from .callentry import Entry
 from .errors import LogStoreError
 from .logsink import encode_frame
 
+
+def _send_interval(default: float = 0.02) -> float:
+    try:
+        value = float(os.environ.get("POSTMOCK_SEND_INTERVAL", default))
+    except ValueError:
+        return default
+    return value if 0 < value <= 5 else default
+
+
 #: How long calls gather before they go to the writer in one frame (one pipe write).
 #: `benchmarks/instructions_per_request.py` stretches it by valgrind's slowdown, so that
 #: frames there hold as many calls as at full speed.
-SEND_INTERVAL: Final = float(os.environ.get("POSTMOCK_SEND_INTERVAL", "0.02"))
+SEND_INTERVAL: Final = _send_interval()
 #: Without an event loop, a frame goes out every this many calls.
 _SYNC_BATCH: Final = 500
 
