@@ -15,7 +15,7 @@ from typing import Any
 
 from postmock.collection import collection_from_json
 from postmock.matching import IncomingRequest, Match, MatchConfig, MatchIndex, Miss
-from postmock.variables import VariableScope
+from postmock.templating.variables import VariableScope
 
 SIZES = (10, 1_000, 10_000)
 RESOURCES = ("users", "orders", "invoices", "products", "teams", "projects", "files", "events")

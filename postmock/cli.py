@@ -10,31 +10,24 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from . import __version__
-from .callfilter import CallFilter, status_range
-from .callrecord import parse_time
-from .config import DEFAULT_PORT, ServeConfig, parse_delay, parse_size
-from .errors import ExitCode, PostmockError
-from .variables import parse_assignment
+from postmock import __version__
+from postmock.calllog.filter import CallFilter, status_range
+from postmock.calllog.record import parse_time
+from postmock.config import DEFAULT_PORT, ServeConfig, parse_delay, parse_size
+from postmock.errors import ExitCode, PostmockError
+from postmock.templating.variables import parse_assignment
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class DomainError(click.ClickException):
-    """A PostmockError on its way out: one line on stderr, its exit code, no traceback."""
-
-    def __init__(self, error: PostmockError) -> None:
-        super().__init__(str(error))
-        self.exit_code = int(error.exit_code)
-
-
 @contextmanager
 def domain_errors() -> Iterator[None]:
-    """Turn PostmockError into a click error at the edge."""
+    """Turn PostmockError into one line on stderr and its exit code: never a traceback."""
     try:
         yield
     except PostmockError as exc:
-        raise DomainError(exc) from None
+        click.echo(f"Error: {exc}", err=True)
+        raise click.exceptions.Exit(int(exc.exit_code)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -271,7 +264,7 @@ def serve(
         redact=redact,
         workers=workers,
     )
-    from .serve import run  # the server's imports are only paid for by `serve`
+    from postmock.server import run  # the server's imports are only paid for by `serve`
 
     with domain_errors():
         run(config, Console(stderr=False))
@@ -301,9 +294,9 @@ def validate(files: tuple[Path, ...], environment: Path | None, fmt: str, strict
     --strict), 2 on a bad command line.
     """
     # jsonschema and the lints are only paid for by `validate`.
-    from .collection.report import render as render_validation
-    from .collection.validate import ValidateConfig
-    from .collection.validate import validate as run_validation
+    from postmock.validate.report import render as render_validation
+    from postmock.validate.run import ValidateConfig
+    from postmock.validate.run import validate as run_validation
 
     with domain_errors():
         result = run_validation(ValidateConfig(files, environment, strict))
@@ -378,7 +371,7 @@ def logs(
     api_key: str | None,
 ) -> None:
     """Show the calls a mock answered: from a running server or its store file."""
-    from .logsclient import LogsOptions, run_logs
+    from postmock.views.logs import LogsOptions, run_logs
 
     options = LogsOptions(
         url=url,
@@ -402,4 +395,4 @@ def main() -> None:
     cli(prog_name="postmock")
 
 
-__all__ = ["DomainError", "ExitCode", "cli", "domain_errors", "main"]
+__all__ = ["ExitCode", "cli", "domain_errors", "main"]

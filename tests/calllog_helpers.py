@@ -13,8 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from postmock.api import add_api_routes
-from postmock.calllog import CallLog, CallRecord
+from postmock.calllog.log import CallLog
+from postmock.calllog.record import CallRecord
+from postmock.server.api import add_api_routes
 
 
 def record(**fields: Any) -> CallRecord:

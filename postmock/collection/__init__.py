@@ -1,8 +1,8 @@
 """Postman collection files: the model and the lenient loader."""
 
-from .environment import environment_from_json, load_environment
-from .loader import collection_from_json, load_collection
-from .model import (
+from postmock.collection.environment import environment_from_json, load_environment
+from postmock.collection.loader import collection_from_json, load_collection
+from postmock.collection.model import (
     Body,
     Collection,
     Environment,

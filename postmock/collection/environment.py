@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import LoadError
-from .loader import _Loader
-from .model import Environment
-from .parts import text
-from .reader import read_json
+from postmock.collection.convert import text
+from postmock.collection.loader import _Loader
+from postmock.collection.model import Environment
+from postmock.collection.reader import read_json
+from postmock.errors import LoadError
 
 
 def load_environment(path: str | Path, scope: str = "environment") -> Environment:

@@ -11,8 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import LoadError
-from .model import (
+from postmock.collection.convert import (
+    is_disabled,
+    parse_header_string,
+    parse_url_string,
+    split_path,
+    text,
+)
+from postmock.collection.model import (
     Body,
     Collection,
     Example,
@@ -25,8 +31,8 @@ from .model import (
     Url,
     Variable,
 )
-from .parts import is_disabled, parse_header_string, parse_url_string, split_path, text
-from .reader import read_json
+from postmock.collection.reader import read_json
+from postmock.errors import LoadError
 
 V1_HELP = (
     "this is a Postman Collection v1 file; postmock reads v2.0 and v2.1. Re-export it from "

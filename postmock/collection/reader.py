@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import LoadError
+from postmock.errors import LoadError
 
 _fast_loads: Callable[[str], Any]
 try:  # orjson parses a 4 MB collection ~7x faster: it is start-up time on big files

@@ -5,8 +5,8 @@ x-mock-* control headers, path rules with scores, query scoring, optional header
 body matching, tie-breaks; a miss lists the nearest examples and why each lost. Pure, no I/O.
 """
 
-from .index import MatchIndex, shadowed_examples
-from .model import (
+from postmock.matching.index import MatchIndex, shadowed_examples
+from postmock.matching.model import (
     IncomingRequest,
     Match,
     MatchConfig,

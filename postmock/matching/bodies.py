@@ -15,8 +15,8 @@ from email.parser import BytesParser
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
-from ..collection.model import Body, KeyValue
-from ..variables import VariableScope
+from postmock.collection.model import Body, KeyValue
+from postmock.templating.variables import VariableScope
 
 BodyKind = Literal["json", "form", "multipart", "graphql", "text"]
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
-from .paths import FUZZY_RATIO, PathTemplate, RequestPath, Segment, is_id, levenshtein
+from postmock.matching.paths import (
+    FUZZY_RATIO,
+    PathTemplate,
+    RequestPath,
+    Segment,
+    is_id,
+    levenshtein,
+)
 
 T = TypeVar("T")
 

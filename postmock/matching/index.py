@@ -9,9 +9,8 @@ from urllib.parse import quote, urlencode
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..collection.model import Collection, Example
-from ..variables import VariableScope
-from .bodies import (
+from postmock.collection.model import Collection, Example
+from postmock.matching.bodies import (
     BOUNDARY,
     ExampleBody,
     RequestBody,
@@ -20,8 +19,8 @@ from .bodies import (
     header_difference,
     header_map,
 )
-from .candidates import PathIndex
-from .model import (
+from postmock.matching.candidates import PathIndex
+from postmock.matching.model import (
     IncomingRequest,
     Match,
     MatchConfig,
@@ -31,8 +30,9 @@ from .model import (
     Rejection,
     Stage,
 )
-from .paths import PENALTY, PathTemplate, RequestPath, levenshtein, path_rule
-from .query import ExampleQuery, score_query
+from postmock.matching.paths import PENALTY, PathTemplate, RequestPath, levenshtein, path_rule
+from postmock.matching.query import ExampleQuery, score_query
+from postmock.templating.variables import VariableScope
 
 NEAREST = 5
 DEFAULT_CONFIG = MatchConfig()

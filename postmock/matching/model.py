@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..collection.model import Example
+from postmock.collection.model import Example
 
 MatchRule = Literal[
     "exact",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
 
-from ..variables import VARIABLE, VariableScope
-from .model import MatchRule
+from postmock.matching.model import MatchRule
+from postmock.templating.variables import VARIABLE, VariableScope
 
 SegmentKind = Literal["literal", "id", "wild", "pattern"]
 

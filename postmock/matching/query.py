@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from ..collection.model import KeyValue
-from ..variables import VARIABLE, VariableScope
+from postmock.collection.model import KeyValue
+from postmock.templating.variables import VARIABLE, VariableScope
 
 Pairs = tuple[tuple[str, str], ...]
 

@@ -1,0 +1,99 @@
+"""A served call as the hot path hands it over (`Entry`), and what happens to it before it
+is kept: secrets masked, bodies capped (`Redactor`), one plain line (`entry_line`).
+
+The server builds one tuple per call and the writer process stores the tuples as they
+come (`calllog.store`): nothing here builds a `CallRecord` unless something must change, and
+the common call, with no secret and a small body, passes through untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import cast
+
+from postmock.calllog.record import (
+    NO_MATCH,
+    CallRecord,
+    Headers,
+    ResponseType,
+    body_text,
+    format_duration,
+    iso_utc,
+    pairs,
+)
+
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+#: A served call as the server hands it over: a plain tuple, cheap to build and to
+#: marshal. Fields in order: id, served_at, method, path, query, request_headers,
+#: request_body, status_code, response_headers, response_body, response_type,
+#: response_name, duration_ms, delay_ms. Request headers may be aiohttp's raw bytes pairs
+#: and bodies bytes; `Redactor.clean` masks and caps; `record_from_entry` makes a record.
+Entry = tuple[
+    str, float, str, str, str, "Headers | RawHeaders", "bytes | str", int, Headers, "bytes | str",
+    str, "str | None", float, float,
+]  # fmt: skip
+
+
+def entry_from_record(record: CallRecord) -> Entry:
+    """The hot-path tuple for `record` (for callers that built a CallRecord)."""
+    r = record
+    return (
+        r.id, r.served_at, r.method, r.path, r.query, r.request_headers, r.request_body,
+        r.status_code, r.response_headers, r.response_body, r.response_type, r.response_name,
+        r.duration_ms, r.delay_ms,
+    )  # fmt: skip
+
+
+def record_from_entry(entry: Entry) -> CallRecord:
+    """The CallRecord for an entry: headers and bodies as text (masking is `Redactor`'s)."""
+    (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind, name,
+     duration, delay) = entry  # fmt: skip
+    return CallRecord(
+        cid, served_at, method, path, query, pairs(req_h), body_text(req_b), status,
+        pairs(res_h), body_text(res_b), cast(ResponseType, kind), name, duration, delay,
+    )  # fmt: skip
+
+
+_labels: dict[str, str] = {}
+
+
+def _quoted(label: str) -> str:
+    if len(_labels) > 4096:
+        _labels.clear()
+    quoted = _labels[label] = json.dumps(label, ensure_ascii=False)
+    return quoted
+
+
+def entry_lines(entries: Iterable[Entry]) -> str:
+    """The plain line of each entry, each ending in a newline.
+
+    One loop for a whole batch (the writer prints thousands a second): the time up to
+    the second is formatted once per second and each example name is quoted once.
+    """
+    out: list[str] = []
+    append = out.append
+    second, stamp = -1, ""
+    for cid, served_at, method, path, query, _, _, status, _, _, kind, name, took, delay in entries:
+        millis = int(served_at * 1000)
+        if millis // 1000 != second:
+            second = millis // 1000
+            stamp = iso_utc(served_at)[:-5]  # 2024-05-01T10:00:00 (without .123Z)
+        label = name or (NO_MATCH if kind == "noMatch" else "-")
+        quoted = _labels.get(label) or _quoted(label)
+        full_path = f"{path}?{query}" if query else path
+        append(
+            f"{stamp}.{millis % 1000:03d}Z {method} {full_path} {status} {quoted} "
+            f"{format_duration(took, delay)} id={cid}\n"
+        )
+    return "".join(out)
+
+
+def entry_line(entry: Entry) -> str:
+    """One line per call for logs and pipes (`plain_line` for a record)."""
+    return entry_lines((entry,))[:-1]
+
+
+def plain_line(record: CallRecord) -> str:
+    """One line per call for logs and pipes."""
+    return entry_line(entry_from_record(record))

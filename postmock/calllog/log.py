@@ -1,0 +1,342 @@
+"""The call log: `add_entry()` on the hot path; a writer process stores; live subscribers.
+
+The serving process keeps each call as a tuple and, every few milliseconds, `calllog.pipe` hands what
+piled up to the writer process (`calllog.writer`) in one marshalled frame through a pipe. SQLite,
+masking for the store and plain call lines all run there, on their own GIL: a writer
+thread in the serving process cost the event loop more in GIL hand-offs than the inserts
+themselves (docs/performance.md). Reads (`query`, `get`, `count`) use this process's own
+connection after a flush, so a call answered before a read is always in its result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Final, TypeVar
+
+from postmock.calllog.entry import Entry, entry_from_record, record_from_entry
+from postmock.calllog.filter import CallFilter
+from postmock.calllog.pipe import WriterPipe
+from postmock.calllog.record import CallRecord, ResponseType, iso_utc, new_call_id, parse_time
+from postmock.calllog.redact import Redactor
+from postmock.calllog.store import CallStore, Direction
+from postmock.errors import LogStoreError
+
+DEFAULT_DB_PATH: Final = Path(".postmock") / "calls.db"
+DEFAULT_MAX_RECORDS: Final = 10_000
+DEFAULT_BODY_CAP: Final = 64 * 1024
+DEFAULT_SUBSCRIBER_QUEUE: Final = 1000
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CallLogStats:
+    """Counters for the health endpoint."""
+
+    written: int  # records committed by this process's writer
+    pending: int  # records on their way to the store
+    dropped: int  # records that could not be stored (see last_error)
+    subscribers: int
+    last_error: str | None
+
+
+class Subscription:
+    """Records added after `CallLog.subscribe()`; a full queue drops its oldest record."""
+
+    def __init__(self, log: CallLog, maxsize: int, flt: CallFilter | None) -> None:
+        self._log = log
+        self._filter = flt
+        self._items: deque[CallRecord] = deque(maxlen=maxsize)
+        self._wakeup = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
+        self.closed = False
+        self.dropped = 0
+
+    def _push(self, record: CallRecord) -> None:
+        if self.closed or (self._filter is not None and not self._filter.matches(record)):
+            return
+        if len(self._items) == self._items.maxlen:
+            self.dropped += 1  # the deque drops the oldest: serving never waits on a reader
+        self._items.append(record)
+        self._wakeup.set()
+
+    def _deliver(self, record: CallRecord) -> None:
+        """Push from any thread."""
+        if threading.get_ident() == self._thread:
+            self._push(record)
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._push, record)
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> CallRecord:
+        while not self._items:
+            if self.closed:
+                raise StopAsyncIteration
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        return self._items.popleft()
+
+    async def get(self, timeout: float | None = None) -> CallRecord | None:
+        """Return the next record, None after `timeout` seconds; StopAsyncIteration when closed."""
+        if self._items:
+            return self._items.popleft()
+        try:
+            return await asyncio.wait_for(self.__anext__(), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    def close(self) -> None:
+        """Stop receiving; records already queued are still delivered, then iteration ends."""
+        if threading.get_ident() != self._thread and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.close)
+            return
+        self.closed = True
+        self._log._subscribers.discard(self)
+        self._wakeup.set()
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class CallLog:
+    """Keeps every served call: O(1) `add_entry()`, a writer process committing batches.
+
+    `path` None keeps no store (plain `lines` and subscribers only). Secrets are masked and
+    bodies capped before a subscriber or the store sees a record. Use it from the thread
+    that started it.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = DEFAULT_DB_PATH,
+        *,
+        max_records: int = DEFAULT_MAX_RECORDS,
+        body_cap: int = DEFAULT_BODY_CAP,
+        redact: Iterable[str] = (),
+        subscriber_queue: int = DEFAULT_SUBSCRIBER_QUEUE,
+        lines: IO[str] | None = None,
+    ) -> None:
+        if max_records < 1:
+            raise ValueError("max_records must be at least 1")
+        self.path = Path(path) if path is not None else None
+        self.max_records = max_records
+        self.body_cap = body_cap
+        self.redact = tuple(redact)
+        self.redactor = Redactor(self.redact, body_cap)
+        self.subscriber_queue = subscriber_queue
+        self.lines = lines
+        self._subscribers: set[Subscription] = set()
+        self._reader: CallStore | None = None
+        self._pipe: WriterPipe | None = None  # to the writer process, when there is one
+        self._accepting = False
+        self._rejected = 0
+        self.last_error: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the store (LogStoreError if it cannot be used) and start the writer."""
+        if self._accepting:
+            return
+        await asyncio.to_thread(self._open)
+        if self._pipe is not None:
+            self._pipe.attach(asyncio.get_running_loop())
+
+    def start_sync(self) -> None:
+        """`start()` for code without an event loop."""
+        if not self._accepting:
+            self._open()
+
+    def _open(self) -> None:
+        if self.path is not None:
+            self._reader = CallStore.open(self.path)  # creates the schema; errors show here
+        if self.path is not None or self.lines is not None:
+            self._pipe = WriterPipe.spawn(
+                db=self.path,
+                max_records=self.max_records,
+                body_cap=self.body_cap,
+                redact=self.redact,
+                lines=self.lines,
+                on_error=self._error,
+            )
+        self._accepting = True
+
+    def _error(self, message: str) -> None:
+        self.last_error = message
+
+    async def close(self) -> None:
+        """Write every pending record, end all subscriptions, stop the writer."""
+        self._stop_accepting()
+        if self._pipe is not None:
+            self._pipe.detach()
+        await asyncio.to_thread(self._finish)
+
+    def close_sync(self) -> None:
+        """`close()` for code without an event loop."""
+        self._stop_accepting()
+        self._finish()
+
+    def _stop_accepting(self) -> None:
+        for sub in list(self._subscribers):
+            sub.close()
+        self._accepting = False
+
+    def _finish(self) -> None:
+        """Let the writer write everything and exit; then close the reader."""
+        if self._pipe is not None:
+            self._pipe.finish()
+        if self._reader is not None:
+            with self._reader.lock:
+                self._reader.close()
+            self._reader = None
+
+    async def __aenter__(self) -> CallLog:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # -- hot path --------------------------------------------------------------------------
+
+    def add_entry(self, entry: Entry) -> None:
+        """Keep one served call (see `calllog.entry.Entry`); O(1), never raises."""
+        if not self._accepting:
+            self._rejected += 1
+            self.last_error = "record added while the call log was not running"
+            return
+        if self._pipe is not None:
+            self._pipe.put(entry)
+        if self._subscribers:
+            try:
+                record = record_from_entry(self.redactor.clean(entry))
+                for sub in tuple(self._subscribers):
+                    sub._deliver(record)
+            except Exception as exc:  # a live view must never break serving
+                self.last_error = f"delivering a call failed: {exc!r}"
+
+    def add(self, record: CallRecord) -> None:
+        """Keep a call built as a CallRecord (tests, embedders)."""
+        self.add_entry(entry_from_record(record))
+
+    def subscribe(
+        self, *, maxsize: int | None = None, flt: CallFilter | None = None
+    ) -> Subscription:
+        """Return a subscription to every record added from now on (call inside the loop)."""
+        sub = Subscription(self, maxsize or self.subscriber_queue, flt)
+        self._subscribers.add(sub)
+        return sub
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Wait until every record added so far is committed."""
+        if self._pipe is not None:
+            await self._pipe.flush()
+
+    def flush_sync(self) -> None:
+        """`flush()` for code without an event loop."""
+        if self._pipe is not None:
+            self._pipe.flush_sync()
+
+    def _read_store(self) -> CallStore:
+        if self._reader is None:
+            raise LogStoreError("the call log is not running", file=self.path)
+        return self._reader
+
+    async def query(
+        self,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        status: int | str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        response_name: str | None = None,
+        response_type: ResponseType | None = None,
+        search: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        direction: Direction = "desc",
+    ) -> tuple[list[CallRecord], str | None]:
+        """Return one page of stored calls (after a flush) and the next page's cursor."""
+        flt = CallFilter(since, until, status, method, path, response_name, response_type, search)
+        return await self.select(flt, limit=limit, cursor=cursor, direction=direction)
+
+    async def select(
+        self,
+        flt: CallFilter,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        direction: Direction = "desc",
+    ) -> tuple[list[CallRecord], str | None]:
+        """`query()` with the filter already built."""
+        return await self._read(
+            lambda store: store.select(flt, limit=limit, cursor=cursor, direction=direction)
+        )
+
+    async def get(self, call_id: str) -> CallRecord | None:
+        """Return one stored call by id (after a flush)."""
+        return await self._read(lambda store: store.get(call_id))
+
+    async def count(self) -> int:
+        """Return how many calls the store holds (all processes)."""
+        return await self._read(lambda store: store.count())
+
+    async def _read(self, work: Callable[[CallStore], T]) -> T:
+        """Run `work` on this process's connection, on a thread, after a flush."""
+        await self.flush()
+        store = self._read_store()
+
+        def run() -> T:
+            with store.lock:
+                return work(store)
+
+        return await asyncio.to_thread(run)
+
+    def stats(self) -> CallLogStats:
+        """Return this process's counters."""
+        pipe = self._pipe
+        written, failed, lost = (pipe.written, pipe.failed, pipe.lost) if pipe else (0, 0, 0)
+        pending = pipe.sent - written - failed - lost if pipe is not None and pipe.running else 0
+        return CallLogStats(
+            written=written,
+            pending=max(pending, 0),
+            dropped=self._rejected + failed + lost,
+            subscribers=len(self._subscribers),
+            last_error=self.last_error,
+        )
+
+
+__all__ = [
+    "DEFAULT_BODY_CAP",
+    "DEFAULT_DB_PATH",
+    "DEFAULT_MAX_RECORDS",
+    "CallFilter",
+    "CallLog",
+    "CallLogStats",
+    "CallRecord",
+    "CallStore",
+    "LogStoreError",
+    "ResponseType",
+    "Subscription",
+    "iso_utc",
+    "new_call_id",
+    "parse_time",
+]

@@ -1,0 +1,376 @@
+"""The call-log file: SQLite in WAL mode, safe for several writing processes.
+
+Calls are kept the way the writer process receives them: one row per batch ("frame"),
+the batch's entries (`calllog.entry.Entry`, masked and capped) marshalled into one blob, with
+the time range and number of its calls beside it. Storing 200 calls is one insert, not
+200: the per-call insert was a third of the writer's time (docs/performance.md).
+Reads are rare; they decode only the frames whose time range can hold what they look
+for, and filter with `CallFilter.matches`. The store holds at most `max_records` calls
+(10,000 by default, plus the hidden older part of one frame), so a read never decodes
+much more than that.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import marshal
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from postmock.calllog.entry import Entry, record_from_entry
+from postmock.calllog.filter import CallFilter
+from postmock.calllog.frames import MARSHALLED, encode_calls
+from postmock.calllog.record import CallRecord
+from postmock.errors import LogStoreError
+
+Direction = Literal["desc", "asc"]
+T = TypeVar("T")
+
+#: `PRAGMA application_id` of a postmock store ("PMCL"): how a store file is recognised.
+APPLICATION_ID = 0x504D434C
+#: 1: one row per call (postmock 0.1); 2: one row per batch of calls.
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_MS = 5000
+_LOCK_RETRY_SECONDS = 30.0
+
+# Calls are numbered as they are stored: a frame holds calls `upto - n + 1` to `upto`
+# (`upto` grows with `seq`). Calls numbered `cut` or lower are gone (retention); the
+# newest frame's `cut` is the one that counts. Frames entirely at or below it are deleted;
+# the one frame that straddles it keeps its blob, and reads skip its first calls: cutting
+# calls out of a blob would rewrite it, about as much writing as storing it again.
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS frames (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    first_at REAL NOT NULL,
+    last_at REAL NOT NULL,
+    n INTEGER NOT NULL,
+    upto INTEGER NOT NULL,
+    cut INTEGER NOT NULL,
+    calls BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS frames_first_at ON frames (first_at);
+CREATE INDEX IF NOT EXISTS frames_last_at ON frames (last_at);
+"""
+_INSERT = "INSERT INTO frames (first_at, last_at, n, upto, cut, calls) VALUES (?, ?, ?, ?, ?, ?)"
+_CUT = "(SELECT cut FROM frames ORDER BY seq DESC LIMIT 1)"
+#: What reads select of a frame: enough to decode it and skip its calls below the cut.
+_FRAME = f"seq, n, upto, {_CUT}, calls"
+_Key = tuple[float, str]
+
+
+def encode_cursor(record: CallRecord) -> str:
+    """Return an opaque page cursor pointing just past `record`."""
+    raw = json.dumps([record.served_at, record.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    """Inverse of `encode_cursor`; ValueError on anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        served_at, call_id = json.loads(raw)
+        return float(served_at), str(call_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"invalid cursor {cursor!r}") from exc
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class CallStore:
+    """One SQLite connection to a call-log file; not thread-safe by itself (callers hold a lock)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
+        self._conn = conn
+        self.path = path
+        self.readonly = readonly
+        self.lock = threading.Lock()  # for callers sharing one store between threads
+
+    @classmethod
+    def open(cls, path: str | Path) -> CallStore:
+        """Open (creating it and its folder if needed) a store for writing."""
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                target,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,  # explicit BEGIN IMMEDIATE / COMMIT below
+                check_same_thread=False,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise LogStoreError(f"cannot open call log: {exc}", file=target) from None
+        store = cls(conn, target, readonly=False)
+        try:
+            store._retry(store._init_schema)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise LogStoreError(f"not a postmock call log ({exc})", file=target) from None
+        return store
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> CallStore:
+        """Open an existing store read-only; LogStoreError when it is missing or not a store."""
+        target = Path(path)
+        if not target.is_file():
+            raise LogStoreError("no call log here (start `postmock serve` first)", file=target)
+        try:
+            uri = target.resolve().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(
+                uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            (app_id,) = conn.execute("PRAGMA application_id").fetchone()
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.Error as exc:
+            raise LogStoreError(f"not a postmock call log ({exc})", file=target) from None
+        if app_id == APPLICATION_ID and "calls" in tables:
+            conn.close()
+            raise LogStoreError(
+                "call log from an older postmock: run `postmock serve` once to upgrade it",
+                file=target,
+            )
+        if app_id != APPLICATION_ID or "frames" not in tables:
+            conn.close()
+            raise LogStoreError("not a postmock call log", file=target)
+        return cls(conn, target, readonly=True)
+
+    def _init_schema(self) -> None:
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # A call log needs to survive the process, not a power cut: no fsync at checkpoints.
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            (app_id,) = conn.execute("PRAGMA application_id").fetchone()
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables):
+                raise sqlite3.DatabaseError("a different SQLite database")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            if "calls" in tables:
+                _migrate_v1(conn)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _retry(self, action: Callable[[], T]) -> T:
+        """Run `action`, retrying while another process holds the write lock."""
+        deadline = time.monotonic() + _LOCK_RETRY_SECONDS
+        pause = 0.01
+        while True:
+            try:
+                return action()
+            except BaseException as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                locked = isinstance(exc, sqlite3.OperationalError) and _is_locked(exc)
+                if not locked or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+    def write(
+        self,
+        entries: Sequence[Entry],
+        max_records: int | None = None,
+        *,
+        blob: bytes | None = None,
+    ) -> None:
+        """Store `entries` as one frame; forget the oldest calls beyond `max_records`.
+
+        `blob`: the entries already marshalled (`encode_calls` format), as the writer
+        received them from the server when nothing had to be masked.
+        """
+        self.write_frames([(entries, blob)], max_records)
+
+    def write_frames(
+        self, frames: Sequence[tuple[Sequence[Entry], bytes | None]], max_records: int | None
+    ) -> None:
+        """`write` several frames in one transaction."""
+        rows = []
+        for entries, blob in frames:
+            if entries:
+                times = [e[1] for e in entries]
+                rows.append((min(times), max(times), len(entries), blob or encode_calls(entries)))
+        if not rows:
+            return
+
+        def transaction() -> None:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            newest = conn.execute("SELECT upto, cut FROM frames ORDER BY seq DESC LIMIT 1")
+            upto, last_cut = newest.fetchone() or (0, 0)
+            cut = last_cut
+            for first_at, last_at, n, blob in rows:
+                upto += n
+                if max_records is not None:
+                    cut = max(cut, upto - max(max_records, 0))
+                conn.execute(_INSERT, (first_at, last_at, n, upto, cut, blob))
+            if cut > last_cut:  # walk from the oldest frame to the first that keeps a call
+                conn.execute(
+                    "DELETE FROM frames WHERE seq < "
+                    "(SELECT seq FROM frames WHERE upto > ? ORDER BY seq LIMIT 1)",
+                    (cut,),
+                )
+            conn.execute("COMMIT")
+
+        self._retry(transaction)
+
+    def _entries(self, seq: int, n: int, upto: int, cut: int, blob: bytes) -> list[Entry]:
+        """The calls of one frame (a `_FRAME` row) that are still kept."""
+        if blob[:1] == MARSHALLED:
+            try:
+                entries = marshal.loads(memoryview(blob)[1:])
+            except (EOFError, ValueError, TypeError):
+                entries = None
+            if isinstance(entries, list):
+                gone = cut - (upto - n)
+                return entries[gone:] if gone > 0 else entries
+        raise LogStoreError(
+            f"call log batch {seq} is unreadable (written by another Python?)", file=self.path
+        )
+
+    def count(self) -> int:
+        """Return how many calls the store holds."""
+        total, oldest, cut = self._conn.execute(
+            f"SELECT coalesce(sum(n), 0), min(upto - n), {_CUT} FROM frames"
+        ).fetchone()
+        return int(total) - max(0, (cut or 0) - (oldest or 0))
+
+    def get(self, call_id: str) -> CallRecord | None:
+        """Return one call by id."""
+        # Ids start with their millisecond (record.new_call_id): look in the frames of
+        # that moment first. Any other id (a record built by hand) is looked for everywhere.
+        windows: list[tuple[float, float]] = []
+        try:
+            millis = int(call_id[:12], 16) if len(call_id) >= 12 else None
+        except ValueError:
+            millis = None
+        if millis is not None:
+            windows.append((millis / 1000 - 0.002, millis / 1000 + 0.002))
+        windows.append((float("-inf"), float("inf")))
+        for lo, hi in windows:
+            rows = self._conn.execute(
+                f"SELECT {_FRAME} FROM frames WHERE last_at >= ? AND first_at <= ?", (lo, hi)
+            )
+            for row in rows:
+                for entry in self._entries(*row):
+                    if entry[0] == call_id:
+                        return record_from_entry(entry)
+        return None
+
+    def select(
+        self,
+        flt: CallFilter,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        direction: Direction = "desc",
+    ) -> tuple[list[CallRecord], str | None]:
+        """One page of calls matching `flt`, by `servedAt`, and the next page's cursor (or None)."""
+        if direction not in ("asc", "desc"):
+            raise ValueError(f"invalid direction {direction!r}: use asc or desc")
+        if limit < 1:
+            raise ValueError(f"invalid limit {limit}: must be at least 1")
+        desc = direction == "desc"
+        lo = float("-inf") if flt.since is None else flt.since
+        hi = float("inf") if flt.until is None else flt.until
+        past: _Key | None = None
+        if cursor is not None:
+            past = decode_cursor(cursor)
+            lo, hi = (lo, min(hi, past[0])) if desc else (max(lo, past[0]), hi)
+        # Frames newest-last first (oldest-first when ascending): once a page is full and
+        # the next frame cannot hold anything later (earlier) than its last call, stop.
+        order = "last_at DESC" if desc else "first_at ASC"
+        rows = self._conn.execute(
+            f"SELECT first_at, last_at, {_FRAME} FROM frames "
+            f"WHERE last_at >= ? AND first_at <= ? ORDER BY {order}",
+            (lo, hi),
+        )
+        want = limit + 1
+        found: list[tuple[_Key, CallRecord]] = []
+        for first_at, last_at, *frame in rows:
+            if len(found) >= want:
+                found.sort(key=_first, reverse=desc)
+                del found[want:]
+                edge = found[-1][0][0]
+                if (edge > last_at) if desc else (edge < first_at):
+                    break
+            for entry in self._entries(*frame):
+                key = (entry[1], entry[0])
+                if past is not None and ((key >= past) if desc else (key <= past)):
+                    continue
+                if not lo <= key[0] <= hi:
+                    continue
+                record = record_from_entry(entry)
+                if flt.matches(record):
+                    found.append((key, record))
+        found.sort(key=_first, reverse=desc)
+        records = [record for _, record in found[:limit]]
+        next_cursor = encode_cursor(records[-1]) if len(found) > limit else None
+        return records, next_cursor
+
+    def last_seq(self) -> int:
+        """Return the number of the newest batch of calls (0 when empty)."""
+        (seq,) = self._conn.execute("SELECT coalesce(max(seq), 0) FROM frames").fetchone()
+        return int(seq)
+
+    def after(self, seq: int, flt: CallFilter, limit: int = 1000) -> tuple[list[CallRecord], int]:
+        """Return calls stored after batch `seq` (in the order stored; whole batches, about
+        `limit` calls) and the number of the last batch read."""
+        records: list[CallRecord] = []
+        seen = 0
+        rows = self._conn.execute(f"SELECT {_FRAME} FROM frames WHERE seq > ? ORDER BY seq", (seq,))
+        for row in rows:
+            seq = row[0]  # the last batch read is the answer
+            entries = self._entries(*row)
+            records += [r for r in map(record_from_entry, entries) if flt.matches(r)]
+            seen += len(entries)
+            if seen >= limit:
+                break
+        return records, int(seq)
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL when last out)."""
+        self._conn.close()
+
+
+def _first(item: tuple[_Key, CallRecord]) -> _Key:
+    return item[0]
+
+
+def _migrate_v1(conn: sqlite3.Connection) -> None:
+    """Move the calls of a version-1 store (one row per call) into frames."""
+    rows = conn.execute(
+        "SELECT id, served_at, method, path, query, request_headers, request_body, "
+        "status_code, response_headers, response_body, response_type, response_name, "
+        "duration_ms, delay_ms FROM calls ORDER BY seq"
+    ).fetchall()
+    for start in range(0, len(rows), 1000):
+        entries: list[Entry] = [
+            (*row[:5], _v1_headers(row[5]), row[6], row[7], _v1_headers(row[8]), *row[9:])
+            for row in rows[start : start + 1000]
+        ]
+        times = [e[1] for e in entries]
+        upto = start + len(entries)
+        conn.execute(_INSERT, (min(times), max(times), len(entries), upto, 0,
+                               encode_calls(entries)))  # fmt: skip
+    conn.execute("DROP TABLE calls")
+
+
+def _v1_headers(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), str(v)) for k, v in (json.loads(text) if text else ()))

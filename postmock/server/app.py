@@ -1,0 +1,303 @@
+"""The aiohttp app that answers like a Postman mock: API key, CORS, match, delay, respond, log."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from postmock.calllog.entry import Entry, record_from_entry
+from postmock.calllog.log import CallLog
+from postmock.calllog.record import CallRecord, ResponseType, new_call_id
+from postmock.config import MAX_DELAY_MS, ServeConfig
+from postmock.matching import Match, Miss
+from postmock.server.responses import NOT_FOUND, ResponsePlan, json_error
+from postmock.server.state import MockState
+from postmock.templating.dynamic import DynamicValues
+from postmock.templating.templates import RenderContext, RequestData
+
+CallListener = Callable[[CallRecord], None]
+log = logging.getLogger("postmock")
+PREFLIGHT_MAX_AGE = "86400"
+PRIVATE_MESSAGE = "This mock server is private: send a valid API key in the x-api-key header."
+
+
+class BadControlHeader(ValueError):
+    """An x-mock-* header whose value cannot be used."""
+
+
+@dataclass
+class Runtime:
+    """Per-app mutable state: the current compiled mock (swapped on reload), where calls go.
+
+    `calls` gets every call as a cheap tuple; `listeners` (the live table, tests) get a
+    CallRecord each, built only when there are any.
+    """
+
+    config: ServeConfig
+    state: MockState
+    dynamic: DynamicValues
+    calls: CallLog | None = None
+    listeners: list[CallListener] = field(default_factory=list)
+    api_keys: tuple[bytes, ...] = ()
+
+    def emit(self, record: CallRecord) -> None:
+        for listener in self.listeners:
+            listener(record)
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def create_app(
+    config: ServeConfig,
+    state: MockState,
+    *,
+    calls: CallLog | None = None,
+    listeners: Sequence[CallListener] = (),
+    extra_routes: Callable[[web.Application], None] | None = None,
+) -> web.Application:
+    """Build the mock app; `extra_routes` registers routes that win over the catch-all."""
+    app = web.Application(client_max_size=config.max_body_size)
+    app[RUNTIME] = Runtime(
+        config=config,
+        state=state,
+        dynamic=DynamicValues(config.seed),
+        calls=calls,
+        listeners=list(listeners),
+        api_keys=tuple(k.encode() for k in config.api_keys),
+    )
+    if extra_routes is not None:
+        extra_routes(app)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    """The app's catch-all route: answer one call and log it; never raises."""
+    return await answer_call(request.app[RUNTIME], request)
+
+
+async def answer_call(rt: Runtime, request: web.BaseRequest) -> web.StreamResponse:
+    """Answer one call and hand its record to the call log and listeners; never raises."""
+    started = time.perf_counter()
+    try:
+        answer = await _answer(rt, request)
+    except (asyncio.CancelledError, ConnectionError):
+        raise  # the client went away: nothing was served
+    except Exception as exc:
+        # A bug in postmock: still one JSON answer, and still one record in the log.
+        log.exception("error answering %s %s", request.method, request.rel_url)
+        resp, payload = json_error(500, "internalError", f"postmock failed: {exc!r}")
+        answer = Answer(resp, "error", b"", payload)
+    resp, plan = answer.response, answer.plan
+    if answer.delay_ms:
+        await asyncio.sleep(answer.delay_ms / 1000)
+    if rt.calls is None and not rt.listeners:
+        return resp
+    now = time.time()
+    rel_url = request.rel_url
+    entry: Entry = (
+        new_call_id(now),
+        now,
+        request.method,
+        rel_url.raw_path,
+        rel_url.raw_query_string,
+        request.raw_headers,  # bytes pairs: cheap to marshal; decoded where a record is made
+        answer.request_body,
+        resp.status,
+        answer.headers if answer.headers is not None else _plain_headers(resp),
+        answer.response_body,
+        answer.kind,
+        plan.example.name if plan is not None else None,
+        (time.perf_counter() - started) * 1000,
+        answer.delay_ms,
+    )
+    if rt.calls is not None:
+        rt.calls.add_entry(entry)
+    if rt.listeners:
+        rt.emit(record_from_entry(entry))
+    return resp
+
+
+@dataclass(slots=True)
+class Answer:
+    """A response with what the call log needs to know about it; treat it as immutable.
+
+    Not `frozen`: one is made per call, and a frozen dataclass sets each field through
+    `object.__setattr__` (the same finding as for `CallRecord`).
+    """
+
+    response: web.Response
+    kind: ResponseType
+    request_body: bytes = b""
+    response_body: bytes = b""
+    plan: ResponsePlan | None = None
+    delay_ms: int = 0
+    # The response headers as plain str pairs, when already at hand (the call log wants
+    # them; aiohttp's `istr` names are slow to pickle).
+    headers: tuple[tuple[str, str], ...] | None = None
+
+
+async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
+    config, state = rt.config, rt.state
+    cors_origin = request.headers.get("Origin", "*") if config.cors else None
+    preflight = (
+        config.cors
+        and request.method == "OPTIONS"
+        and "Access-Control-Request-Method" in request.headers
+    )
+    try:
+        # The network delay applies to every answer, errors included: a slow network
+        # is slow for a 404 too.
+        delay_ms = _delay(request.headers, config.delay_ms)
+    except BadControlHeader as exc:
+        return _error(cors_origin, 400, "invalidRequestError", str(exc))
+    if rt.api_keys and not preflight and not _key_ok(rt.api_keys, request.headers):
+        return _error(cors_origin, 401, "unauthorizedError", PRIVATE_MESSAGE, delay_ms=delay_ms)
+    body = b""
+    if request.body_exists:  # most mock calls have none: no coroutine to read nothing
+        try:
+            body = await _read_body(request, config.max_body_size)
+        except web.HTTPRequestEntityTooLarge:
+            message = f"The request body is larger than the {config.max_body_size}-byte limit."
+            return _error(
+                cors_origin, 413, "requestEntityTooLargeError", message, delay_ms=delay_ms
+            )
+
+    if state.server_response is not None:
+        match: Match | Miss = Match(state.server_response.example, 0, "serverResponse", {})
+    else:
+        match = state.cache.match(request.method, request.raw_path, request.headers, body)
+    if isinstance(match, Miss):
+        if preflight:
+            return Answer(_preflight(request, cors_origin or "*"), "preflight", body)
+        message = NOT_FOUND["message"] if match.reason == "noMatch" else match.message
+        extra = {"header": NOT_FOUND["header"], **_explain(match)}
+        return _error(cors_origin, 404, NOT_FOUND["name"], message, body, delay_ms, **extra)
+
+    plan = state.plans[match.example.index]
+    ctx = None
+    if not plan.is_static:
+        ctx = RenderContext(
+            captures=match.captures,
+            request=RequestData(
+                method=request.method,
+                path=request.rel_url.raw_path,
+                query_string=request.rel_url.raw_query_string,
+                headers=request.headers,
+                body=body,
+            ),
+            dynamic=rt.dynamic,
+        )
+    # HEAD gets the body too: aiohttp sends only its Content-Length, as for GET.
+    payload = plan.render_body(ctx) if plan.has_body else b""
+    headers = (*plan.render_headers(ctx), *_cors_headers(cors_origin, plan))
+    resp = web.Response(
+        status=plan.status,
+        reason=plan.reason,
+        body=payload if plan.has_body else None,
+        headers=CIMultiDict(headers),
+    )
+    return Answer(resp, "example", body, payload, plan, delay_ms, headers)
+
+
+def _error(
+    cors_origin: str | None,
+    status: int,
+    name: str,
+    message: str,
+    body: bytes = b"",
+    delay_ms: int = 0,
+    **extra: object,
+) -> Answer:
+    """An error the mock itself produces, as the JSON envelope, with CORS headers."""
+    resp, payload = json_error(status, name, message, **extra)
+    _add_cors(resp, cors_origin, None)
+    return Answer(resp, "noMatch" if status == 404 else "error", body, payload, None, delay_ms)
+
+
+def _key_ok(keys: tuple[bytes, ...], headers: CIMultiDictProxy[str]) -> bool:
+    given = headers.get("x-api-key", "").encode("utf-8", "surrogateescape")
+    ok = False
+    for key in keys:  # compare with every key so timing says nothing about which matched
+        ok |= hmac.compare_digest(given, key)
+    return ok
+
+
+async def _read_body(request: web.BaseRequest, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    return await request.read()
+
+
+def _delay(headers: CIMultiDictProxy[str], default_ms: int) -> int:
+    raw = headers.get("x-mock-response-delay")
+    if raw is None:
+        return default_ms
+    value = raw.strip()
+    if not value.isdigit() or not 1 <= int(value) <= MAX_DELAY_MS:
+        raise BadControlHeader(
+            f"x-mock-response-delay must be a whole number of milliseconds from 1 to "
+            f"{MAX_DELAY_MS}, got {raw!r}"
+        )
+    return int(value)
+
+
+def _cors_headers(origin: str | None, plan: ResponsePlan | None) -> list[tuple[str, str]]:
+    if origin is None or (plan is not None and plan.sets_allow_origin):
+        return []
+    headers = [("Access-Control-Allow-Origin", origin)]
+    if origin != "*":
+        # Echoing the origin (not "*") lets browsers send credentials to the mock.
+        headers += [("Access-Control-Allow-Credentials", "true"), ("Vary", "Origin")]
+    if plan is not None and plan.expose_headers:
+        headers.append(("Access-Control-Expose-Headers", plan.expose_headers))
+    return headers
+
+
+def _add_cors(resp: web.StreamResponse, origin: str | None, plan: ResponsePlan | None) -> None:
+    for name, value in _cors_headers(origin, plan):
+        resp.headers.add(name, value)
+
+
+def _plain_headers(resp: web.StreamResponse) -> tuple[tuple[str, str], ...]:
+    return tuple((str(name), value) for name, value in resp.headers.items())
+
+
+def _preflight(request: web.BaseRequest, origin: str) -> web.Response:
+    method = request.headers.get("Access-Control-Request-Method", "")
+    headers = {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": method or "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
+        "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+    }
+    asked = request.headers.get("Access-Control-Request-Headers")
+    if asked:
+        headers["Access-Control-Allow-Headers"] = asked
+    if origin != "*":
+        headers["Access-Control-Allow-Credentials"] = "true"
+        headers["Vary"] = "Origin"
+    return web.Response(status=204, headers=headers)
+
+
+def _explain(miss: Miss) -> dict[str, object]:
+    """The engine's explanation, as extra keys of the 404 body."""
+    return {
+        "nearest": [
+            {
+                "name": r.example.name,
+                "request": f"{r.example.request.method} {r.example.request.url.raw}",
+                "location": r.example.location,
+                "rejectedBy": r.stage,
+                "reason": r.detail,
+            }
+            for r in miss.nearest
+        ]
+    }

@@ -1,0 +1,232 @@
+"""Run the mock: load, bind, serve until a signal, reload on edits, flush the call log on stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import gc
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import IO
+
+from aiohttp import web
+from rich.console import Console
+
+from postmock.calllog.log import CallLog
+from postmock.config import ServeConfig
+from postmock.errors import PostmockError, StartupError
+from postmock.server.api import add_api_routes
+from postmock.server.app import RUNTIME, create_app
+from postmock.server.runtime import MockRunner, bound_port
+from postmock.server.state import MockState, load_state
+from postmock.views.live import LiveCallView
+
+MAX_WARNINGS_SHOWN = 10
+AFTER_START_S = 0.5  # background start-up work waits this long after the port is open
+
+
+def banner(config: ServeConfig, state: MockState, url: str) -> str:
+    """The start-up line: what is served, where."""
+    items = len(state.collection.items)
+    private = f", private ({len(config.api_keys)} key(s))" if config.api_keys else ""
+    return (
+        f"postmock serving [bold]{state.collection.name}[/] — {state.example_count} examples "
+        f"from {items} requests{private}\n  listening on [bold cyan]{url}[/]  (Ctrl-C to stop)"
+    )
+
+
+def print_warnings(console: Console, state: MockState) -> None:
+    for w in state.warnings[:MAX_WARNINGS_SHOWN]:
+        console.print(f"[yellow]warning[/] {w}", highlight=False, soft_wrap=True)
+    rest = len(state.warnings) - MAX_WARNINGS_SHOWN
+    if rest > 0:
+        console.print(f"[yellow]… and {rest} more warnings; `postmock validate` lists them all[/]")
+
+
+async def serve(
+    config: ServeConfig,
+    console: Console,
+    *,
+    ready: Callable[[str], None] | None = None,
+    stop: asyncio.Event | None = None,
+    announce: bool = True,
+) -> None:
+    """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start."""
+    state = load_state(config)
+    gc.freeze()  # see _settle; no full collection here, start-up time matters more
+    # Piped output: one plain line per call, written by the call-log writer process (see
+    # calllog); on a terminal, the live table here.
+    lines = _plain_lines_file(console) if not config.quiet else None
+    log = None
+    if config.log_db is not None or lines is not None:
+        log = CallLog(
+            config.log_db,
+            max_records=config.log_max,
+            body_cap=config.log_body_cap,
+            redact=config.redact,
+            lines=lines,
+        )
+        await log.start()
+    view = None if config.quiet or lines is not None else LiveCallView(console)
+
+    def routes(app: web.Application) -> None:
+        if log is not None and config.log_db is not None:
+            add_api_routes(app, log, config.api_keys, shared=config.workers > 1)
+
+    app = create_app(
+        config,
+        state,
+        calls=log,
+        listeners=[view.add] if view is not None else [],
+        extra_routes=routes,
+    )
+    runner = MockRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, reuse_port=config.workers > 1 or None)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if log is not None:
+            await log.close()
+        reason = (
+            "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        )
+        raise StartupError(f"cannot listen on {config.host}:{config.port}: {reason}") from None
+    # Faker (~100 ms) and the file watcher's imports load a moment after the first calls
+    # can be answered, not in their way.
+    warm = asyncio.create_task(_later(AFTER_START_S, app[RUNTIME].dynamic.warm_up))
+    url = f"http://{_display_host(config.host)}:{bound_port(site, config.port)}"
+    if announce:  # a worker leaves the banner and warnings to its supervisor
+        console.print(banner(config, state, url), highlight=False)
+        print_warnings(console, state)
+    if ready is not None:
+        ready(url)
+
+    if stop is None:
+        stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            signals.append(sig)
+    tasks: list[asyncio.Task[None]] = []
+    if view is not None:
+        tasks.append(asyncio.create_task(view.run()))
+    if config.reload:
+        tasks.append(asyncio.create_task(_watch(config, app, console, stop, AFTER_START_S)))
+    try:
+        await stop.wait()
+    finally:
+        for sig in signals:  # an embedding loop (tests) gets its own signal handling back
+            loop.remove_signal_handler(sig)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, warm, return_exceptions=True)
+        await runner.cleanup()
+        if log is not None:
+            await log.close()
+        if announce:
+            console.print("postmock stopped", highlight=False)
+
+
+def _plain_lines_file(console: Console) -> IO[str] | None:
+    """The console's file when it is not a terminal and has a descriptor to hand on."""
+    if console.is_terminal:
+        return None
+    try:
+        console.file.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None  # a StringIO (tests): LiveCallView prints the plain lines itself
+    return console.file
+
+
+async def _later(delay: float, work: Callable[[], None]) -> None:
+    """Run blocking `work` on a thread after `delay` seconds."""
+    await asyncio.sleep(delay)
+    await asyncio.get_running_loop().run_in_executor(None, work)
+
+
+async def _watch(
+    config: ServeConfig,
+    app: web.Application,
+    console: Console,
+    stop: asyncio.Event,
+    delay: float = 0.0,
+) -> None:
+    """Recompile when a watched file changes; a broken edit keeps the running version."""
+    await asyncio.sleep(delay)
+    from watchfiles import awatch
+
+    files = {p.resolve() for p in (config.collection, config.environment, config.globals_file) if p}
+    if any(_mtime(p) > app[RUNTIME].state.loaded_at for p in files):
+        await reload(config, app, console)  # edited before the watcher was up
+    folders = {p.parent for p in files}
+
+    def wanted(_change: object, path: str) -> bool:
+        return Path(path).resolve() in files
+
+    async for _changes in awatch(*folders, watch_filter=wanted, stop_event=stop, debounce=200):
+        await reload(config, app, console)
+
+
+async def reload(config: ServeConfig, app: web.Application, console: Console) -> bool:
+    """Load the files again and swap the compiled mock in one assignment."""
+    try:
+        state = await asyncio.get_running_loop().run_in_executor(None, load_state, config)
+    except PostmockError as exc:
+        message = f"[red]reload failed[/], still serving the previous version: {exc}"
+        console.print(message, highlight=False, soft_wrap=True)
+        return False
+    app[RUNTIME].state = state
+    gc.unfreeze()  # the old version's objects can be collected again
+    _settle()
+    console.print(
+        f"[green]reloaded[/] {state.example_count} examples", highlight=False, soft_wrap=True
+    )
+    print_warnings(console, state)
+    return True
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _settle() -> None:
+    """Move the compiled mock out of the garbage collector's sight.
+
+    The collection, index and plans are tens of thousands of long-lived objects: a full
+    collection walks them all (~60 ms for the GitHub corpus collection), a pause that
+    would land on some unlucky request. Frozen, they are skipped; refcounting still frees
+    them when a reload drops them.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def _display_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def run_single(
+    config: ServeConfig,
+    console: Console,
+    *,
+    ready: Callable[[str], None] | None = None,
+    announce: bool = True,
+) -> None:
+    """Serve in this process until a signal; uses uvloop when installed."""
+    runner: Callable[[Awaitable[None]], None] = asyncio.run  # type: ignore[assignment]
+    try:
+        import uvloop
+
+        runner = uvloop.run  # type: ignore[assignment]
+    except ImportError:
+        pass
+    runner(serve(config, console, ready=ready, announce=announce))

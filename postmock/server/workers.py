@@ -1,0 +1,144 @@
+"""`serve --workers N`: N processes share the port (SO_REUSEPORT) and one call-log store.
+
+The parent is a supervisor: it loads the collection once to fail fast and print the
+banner, forks the workers, shows one live table fed from the shared store, and on
+SIGINT/SIGTERM stops the workers, which flush their logs before they exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from postmock.config import ServeConfig
+from postmock.errors import PostmockError, StartupError
+from postmock.server.state import load_state
+
+READY_TIMEOUT_S = 30.0
+
+
+def _worker(config: ServeConfig, conn: Connection) -> None:
+    """A worker process: serve quietly, tell the parent when listening (or why not)."""
+    from postmock.server.lifecycle import run_single
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    # Only what happens later (reloads, a broken edit) reaches the terminal from a worker.
+    console = Console(stderr=True)
+    try:
+        run_single(config, console, ready=lambda url: conn.send(("ready", url)), announce=False)
+    except PostmockError as exc:
+        conn.send(("failed", str(exc), int(exc.exit_code)))
+        raise SystemExit(int(exc.exit_code)) from None
+
+
+def _free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def run_workers(config: ServeConfig, console: Console) -> None:
+    """Supervise `config.workers` serving processes until a signal; raises PostmockError."""
+    from postmock.server.lifecycle import banner, print_warnings
+
+    state = load_state(config)  # a broken file fails here, once, before any fork
+    port = config.port or _free_port(config.host)
+    worker_config = replace(config, port=port, quiet=True)
+    ctx = multiprocessing.get_context("fork")
+    procs: list[Any] = []
+    for _ in range(config.workers):
+        parent_end, child_end = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_worker, args=(worker_config, child_end), daemon=False)
+        proc.start()
+        child_end.close()
+        procs.append((proc, parent_end))
+    try:
+        url = ""
+        for _proc, conn in procs:
+            if not conn.poll(READY_TIMEOUT_S):
+                raise StartupError(f"a worker did not start within {READY_TIMEOUT_S:.0f} s")
+            message = conn.recv()
+            if message[0] != "ready":
+                raise StartupError(message[1])
+            url = message[1]
+        console.print(
+            banner(config, state, url) + f"\n  {config.workers} worker processes", highlight=False
+        )
+        print_warnings(console, state)
+        asyncio.run(_supervise(config, console, [p for p, _ in procs]))
+    finally:
+        for proc, _ in procs:
+            if proc.is_alive():
+                proc.terminate()  # SIGTERM: the worker's clean stop flushes its call log
+        for proc, _ in procs:
+            proc.join(timeout=10)
+    console.print("postmock stopped", highlight=False)
+
+
+async def _supervise(config: ServeConfig, console: Console, procs: list[Any]) -> None:
+    """Wait for a signal (or a dead worker) while one live table follows the shared store."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    follow_stop = threading.Event()
+    tasks = []
+    if not config.quiet and config.log_db is not None:
+        tasks.append(asyncio.create_task(_follow(config.log_db, console, follow_stop)))
+    try:
+        while not stop.is_set():
+            dead = [p for p in procs if not p.is_alive()]
+            if dead:
+                raise StartupError(f"worker {dead[0].pid} exited with code {dead[0].exitcode}")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+    finally:
+        follow_stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _follow(db: Path, console: Console, stop: threading.Event) -> None:
+    """One live table for all workers, fed by following the shared store file."""
+    from postmock.calllog.filter import CallFilter
+    from postmock.views.live import LiveCallView
+    from postmock.views.logs import DbSource
+
+    view = LiveCallView(console)
+    shown = asyncio.create_task(view.run())
+    loop = asyncio.get_running_loop()
+    reader = ThreadPoolExecutor(1)  # one thread: sqlite connections stay on theirs
+
+    def follow() -> None:
+        source = DbSource(db, poll_interval=0.25)
+        try:
+            for record in source.follow(CallFilter(since=time.time()), 1, stop):
+                loop.call_soon_threadsafe(view.add, record)
+        finally:
+            source.close()
+
+    try:
+        await loop.run_in_executor(reader, follow)
+    except PostmockError as exc:
+        console.print(f"[yellow]live table unavailable[/]: {exc}")
+    finally:
+        shown.cancel()
+        await asyncio.gather(shown, return_exceptions=True)
+        reader.shutdown(wait=False)
+
+
+__all__ = ["run_workers"]

@@ -1,0 +1,1 @@
+"""Variables, response templates and dynamic values (`{{$randomInt}}`)."""

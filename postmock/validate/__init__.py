@@ -1,0 +1,1 @@
+"""`postmock validate`: schema checks, mock-readiness lints, and their report."""

@@ -1,0 +1,93 @@
+"""Render a ValidationResult: Rich on a terminal, plain lines when piped, or one JSON document.
+
+The console is injected; nothing here prints on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from postmock.validate.findings import FileReport, Finding, ValidationResult, plural
+
+Format = Literal["text", "json"]
+_STYLE = {"error": "bold red", "warning": "yellow"}
+
+
+def render(result: ValidationResult, console: Console, fmt: Format = "text") -> None:
+    """Write `result` to `console` in the requested format."""
+    if fmt == "json":
+        render_json(result, console)
+    elif console.is_terminal:
+        render_rich(result, console)
+    else:
+        render_plain(result, console)
+
+
+def render_json(result: ValidationResult, console: Console) -> None:
+    """One JSON document: files, findings, summary."""
+    console.out(json.dumps(result.to_json(), indent=2, ensure_ascii=False), highlight=False)
+
+
+def plain_line(finding: Finding) -> str:
+    """`FILE:PATH: severity: message [code]`, the compiler-style line grep and editors know."""
+    where = f"{finding.file}:{finding.path}" if finding.path else finding.file
+    return f"{where}: {finding.severity}: {finding.message} [{finding.code}]"
+
+
+def render_plain(result: ValidationResult, console: Console) -> None:
+    """One line per finding, then the summary; no colour, no wrapping."""
+    for finding in result.findings:
+        console.out(plain_line(finding), highlight=False)
+    console.out(_summary_text(result), highlight=False)
+
+
+def render_rich(result: ValidationResult, console: Console) -> None:
+    """Per file: a status line and a table of its findings; then the summary."""
+    for report in result.reports:
+        console.print(_heading(report))
+        if report.findings:
+            console.print(_table(report))
+    style = "bold red" if result.failed else "bold green"
+    console.print(Text(_summary_text(result), style=style))
+
+
+def _summary_text(result: ValidationResult) -> str:
+    strict = " (--strict: warnings fail)" if result.strict and result.warnings else ""
+    return result.summary() + strict
+
+
+def _heading(report: FileReport) -> Text:
+    version = f" (v{report.version})" if report.version else ""
+    if report.errors:
+        mark, style = "✗", "bold red"
+    elif report.warnings:
+        mark, style = "!", "bold yellow"
+    else:
+        mark, style = "✓", "bold green"
+    heading = Text.assemble((f"{mark} ", style), (report.file, "bold"), version)
+    if report.findings:
+        counts = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
+        heading.append(f" — {counts}", style="dim")
+    return heading
+
+
+def _table(report: FileReport) -> Table:
+    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, expand=False)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("JSON path", style="cyan", overflow="fold")
+    table.add_column("message", overflow="fold")
+    table.add_column("code", style="dim", no_wrap=True)
+    for finding in report.findings:
+        table.add_row(
+            Text(finding.severity, style=_STYLE[finding.severity]),
+            Text(finding.path or "(root)"),
+            Text(finding.message),
+            Text(finding.code),
+        )
+    return table

@@ -1,0 +1,222 @@
+"""The store's batches ("frames"): retention across them, reads that stop early, old files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from postmock.calllog.entry import Entry, entry_from_record
+from postmock.calllog.filter import CallFilter
+from postmock.calllog.frames import FrameReader, encode_frame
+from postmock.calllog.record import CallRecord
+from postmock.calllog.redact import Redactor
+from postmock.calllog.store import CallStore
+from postmock.calllog.writer import Sink
+from postmock.errors import LogStoreError
+
+
+def entry(n: int, served_at: float | None = None, **fields: object) -> Entry:
+    values: dict[str, object] = {
+        "id": f"call-{n:05d}",
+        "served_at": 1_700_000_000.0 + n if served_at is None else served_at,
+        "method": "GET",
+        "path": f"/{n}",
+    }
+    values.update(fields)
+    return entry_from_record(CallRecord(**values))  # type: ignore[arg-type]
+
+
+def paths(records: list[CallRecord]) -> list[str]:
+    return [r.path for r in records]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> CallStore:
+    return CallStore.open(tmp_path / "calls.db")
+
+
+def test_retention_cuts_inside_a_batch_and_drops_whole_older_ones(store: CallStore) -> None:
+    for start in range(0, 25, 5):  # five batches of five calls
+        store.write([entry(n) for n in range(start, start + 5)], max_records=7)
+    kept, _ = store.select(CallFilter(), limit=100, direction="asc")
+    assert paths(kept) == [f"/{n}" for n in range(18, 25)]
+    assert store.count() == 7
+    store.write([entry(n) for n in range(25, 37)], max_records=7)  # one batch over the limit
+    kept, _ = store.select(CallFilter(), limit=100, direction="asc")
+    assert paths(kept) == [f"/{n}" for n in range(30, 37)]
+    assert store.count() == 7
+
+
+def test_raw_request_headers_and_byte_bodies_read_back_as_text(store: CallStore) -> None:
+    raw: Entry = (
+        "id-1", 1_700_000_000.0, "POST", "/u", "", ((b"Accept", b"text/plain"),), b"caf\xc3\xa9",
+        201, (("X-A", "1"),), b"\xff ok", "example", "Made", 1.0, 0.0,
+    )  # fmt: skip
+    store.write([raw])
+    got = store.get("id-1")
+    assert got is not None
+    assert got.request_headers == (("Accept", "text/plain"),)
+    assert (got.request_body, got.response_body) == ("café", "\ufffd ok")
+
+
+def test_get_finds_ids_in_and_out_of_their_millisecond(store: CallStore) -> None:
+    calls = [entry(n) for n in range(5)]
+    late = CallRecord.create(method="GET", path="/late", served_at=1_700_000_100.0)
+    store.write([*calls, entry_from_record(late)])
+    assert store.get("call-00003") is not None  # not a time-sortable id: full look
+    found = store.get(late.id)
+    assert found is not None and found.path == "/late"
+    assert store.get("0" * 24) is None
+
+
+def test_after_returns_later_batches_in_stored_order(store: CallStore) -> None:
+    store.write([entry(1), entry(2)])
+    seq = store.last_seq()
+    store.write([entry(4), entry(3)])
+    store.write([entry(5)])
+    records, last = store.after(seq, CallFilter())
+    assert paths(records) == ["/4", "/3", "/5"]
+    assert last == store.last_seq()
+    assert store.after(last, CallFilter()) == ([], last)
+
+
+def test_an_unreadable_batch_is_a_clear_error(store: CallStore, tmp_path: Path) -> None:
+    store.write([entry(1)])
+    conn = sqlite3.connect(tmp_path / "calls.db")
+    conn.execute("UPDATE frames SET calls = x'4d00ff'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(LogStoreError, match="unreadable"):
+        store.select(CallFilter())
+
+
+def _version_1_file(path: Path, rows: int) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        CREATE TABLE calls (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL,
+            served_at REAL NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
+            query TEXT NOT NULL, request_headers TEXT NOT NULL, request_body TEXT NOT NULL,
+            status_code INTEGER NOT NULL, response_headers TEXT NOT NULL,
+            response_body TEXT NOT NULL, response_type TEXT NOT NULL, response_name TEXT,
+            duration_ms REAL NOT NULL, delay_ms REAL NOT NULL);
+        CREATE INDEX calls_served_at ON calls (served_at, id);
+        PRAGMA application_id = 1347240780;
+        PRAGMA user_version = 1;
+        """
+    )
+    for n in range(rows):
+        conn.execute(
+            "INSERT INTO calls (id, served_at, method, path, query, request_headers, "
+            "request_body, status_code, response_headers, response_body, response_type, "
+            "response_name, duration_ms, delay_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (f"old-{n}", 1_600_000_000.0 + n, "GET", f"/old/{n}", "a=1",
+             json.dumps([["Accept", "*/*"]]), "", 200, json.dumps([["X-N", str(n)]]), "{}",
+             "example", "Old", 0.5, 0.0),
+        )  # fmt: skip
+    conn.commit()
+    conn.close()
+
+
+def test_a_version_1_file_is_upgraded_with_its_calls(tmp_path: Path) -> None:
+    path = tmp_path / "calls.db"
+    _version_1_file(path, 1500)
+    with pytest.raises(LogStoreError, match="older postmock"):
+        CallStore.open_readonly(path)
+    store = CallStore.open(path)
+    assert store.count() == 1500
+    newest, _ = store.select(CallFilter(), limit=1)
+    assert newest[0].to_json()["request"]["headers"] == {"Accept": "*/*"}
+    assert newest[0].response_headers == (("X-N", "1499"),)
+    store.close()
+    reader = CallStore.open_readonly(path)
+    assert reader.get("old-7") is not None
+    reader.close()
+
+
+def test_redacted_entries_keep_no_secret_on_disk(store: CallStore, tmp_path: Path) -> None:
+    clean = Redactor(["X-Session"], body_cap=-1).clean
+    secret: Entry = (
+        "id-s", 1_700_000_000.0, "GET", "/s", "api%5Fkey=hunter2", ((b"x-session", b"hunter2"),),
+        b"", 200, (("Set-Cookie", "sid=hunter2"),), b"", "example", None, 1.0, 0.0,
+    )  # fmt: skip
+    store.write([clean(secret)])
+    got = store.get("id-s")
+    assert got is not None
+    assert (got.query, got.request_headers, got.response_headers) == (
+        "api%5Fkey=****",
+        (("x-session", "****"),),
+        (("Set-Cookie", "****"),),
+    )
+    store.close()  # checkpoints the WAL into the file
+    assert b"hunter2" not in (tmp_path / "calls.db").read_bytes()
+
+
+# Frames overlap in time (a delayed call is stored after quicker, later ones; workers write
+# in turns): paging must still give every call once, in servedAt order.
+batches = st.lists(
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=6),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches=batches, limit=st.integers(1, 7), desc=st.booleans())
+def test_paging_matches_a_full_sort(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[int]], limit: int, desc: bool
+) -> None:
+    store = CallStore.open(tmp_path_factory.mktemp("paging") / "calls.db")
+    n = 0
+    expected = []
+    for times in batches:
+        frame = []
+        for t in times:
+            frame.append(entry(n, served_at=1_700_000_000.0 + t / 4))
+            expected.append((1_700_000_000.0 + t / 4, f"call-{n:05d}"))
+            n += 1
+        store.write(frame)
+    expected.sort(reverse=desc)
+    seen: list[tuple[float, str]] = []
+    cursor = None
+    while True:
+        page, cursor = store.select(
+            CallFilter(), limit=limit, cursor=cursor, direction="desc" if desc else "asc"
+        )
+        assert len(page) <= limit
+        seen += [(r.served_at, r.id) for r in page]
+        if cursor is None:
+            break
+    store.close()
+    assert seen == expected
+
+
+def test_the_writer_stores_clean_frames_as_sent_and_masks_the_others(tmp_path: Path) -> None:
+    clean_calls = [entry(n) for n in range(3)]
+    secret = entry(3, request_headers=(("Authorization", "Bearer hunter2"),))
+    read_end, write_end = os.pipe()
+    for items in ([*clean_calls], [secret, 7]):
+        os.write(write_end, encode_frame(items))
+    os.close(write_end)
+    frames = FrameReader(read_end).read()
+    os.close(read_end)
+    status = io.StringIO()
+    sink = Sink(str(tmp_path / "calls.db"), max_records=100, body_cap=-1, redact=(),
+                lines=None, status=status)  # fmt: skip
+    sink.handle(frames)
+    assert json.loads(status.getvalue()) == {"written": 4, "failed": 0, "flushed": [7]}
+    assert sink.store is not None
+    blobs = [row[0] for row in sink.store._conn.execute("SELECT calls FROM frames ORDER BY seq")]
+    assert blobs[0] == frames[0][0]  # stored as it came through the pipe
+    assert b"hunter2" not in blobs[1]
+    records, _ = sink.store.select(CallFilter(), direction="asc")
+    assert paths(records) == ["/0", "/1", "/2", "/3"]
+    assert records[3].request_headers == (("Authorization", "Bearer ****"),)
+    sink.close()
