@@ -1,7 +1,7 @@
 """The call log: `add_entry()` on the hot path; a writer process stores; live subscribers.
 
-The serving process keeps each call as a tuple and, every few milliseconds, `calllog.pipe` hands what
-piled up to the writer process (`calllog.writer`) in one marshalled frame through a pipe. SQLite,
+The serving process keeps each call as a tuple and, every few milliseconds, `calllog.pipe`
+hands what piled up to the writer process (`calllog.writer`) in one marshalled frame through a pipe. SQLite,
 masking for the store and plain call lines all run there, on their own GIL: a writer
 thread in the serving process cost the event loop more in GIL hand-offs than the inserts
 themselves (docs/performance.md). Reads (`query`, `get`, `count`) use this process's own
