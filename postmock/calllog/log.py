@@ -1,11 +1,12 @@
 """The call log: `add_entry()` on the hot path; a writer process stores; live subscribers.
 
-The serving process keeps each call as a tuple and, every few milliseconds, `calllog.pipe`
-hands what piled up to the writer process (`calllog.writer`) in one marshalled frame through a pipe. SQLite,
-masking for the store and plain call lines all run there, on their own GIL: a writer
-thread in the serving process cost the event loop more in GIL hand-offs than the inserts
-themselves (docs/performance.md). Reads (`query`, `get`, `count`) use this process's own
-connection after a flush, so a call answered before a read is always in its result.
+The serving process keeps each call as a tuple and, every few milliseconds,
+`calllog.pipe` hands what piled up to the writer process (`calllog.writer`) in one
+marshalled frame through a pipe. SQLite, masking for the store and plain call lines all
+run there, on their own GIL: a writer thread in the serving process cost the event loop
+more in GIL hand-offs than the inserts themselves (docs/performance.md). Reads (`query`,
+`get`, `count`) use this process's own connection after a flush, so a call answered before
+a read is always in its result.
 """
 
 from __future__ import annotations
