@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import cast
+from typing import Final, cast
 
 from postmock.calllog.record import (
     NO_MATCH,
@@ -25,14 +25,34 @@ from postmock.calllog.record import (
 
 RawHeaders = tuple[tuple[bytes, bytes], ...]
 #: A served call as the server hands it over: a plain tuple, cheap to build and to
-#: marshal. Fields in order: id, served_at, method, path, query, request_headers,
-#: request_body, status_code, response_headers, response_body, response_type,
-#: response_name, duration_ms, delay_ms. Request headers may be aiohttp's raw bytes pairs
-#: and bodies bytes; `Redactor.clean` masks and caps; `record_from_entry` makes a record.
+#: marshal. Request headers may be aiohttp's raw bytes pairs and bodies bytes;
+#: `Redactor.clean` masks and caps; `record_from_entry` makes a record. The field
+#: positions are named below, once; `calllog.frames.LAYOUT` numbers this layout.
 Entry = tuple[
     str, float, str, str, str, "Headers | RawHeaders", "bytes | str", int, Headers, "bytes | str",
-    str, "str | None", float, float,
+    str, "str | None", float, float, "str | None", str, "str | None",
 ]  # fmt: skip
+
+#: Field positions of an `Entry`. New fields go at the end (and `calllog.frames.LAYOUT`
+#: goes up by one, with an upgrade for stored batches of the older layouts).
+ID: Final = 0
+SERVED_AT: Final = 1
+METHOD: Final = 2
+PATH: Final = 3
+QUERY: Final = 4
+REQUEST_HEADERS: Final = 5
+REQUEST_BODY: Final = 6
+STATUS: Final = 7
+RESPONSE_HEADERS: Final = 8
+RESPONSE_BODY: Final = 9
+RESPONSE_TYPE: Final = 10
+RESPONSE_NAME: Final = 11
+DURATION_MS: Final = 12
+DELAY_MS: Final = 13
+REQUEST_NAME: Final = 14
+SERVER: Final = 15
+DETAIL: Final = 16
+FIELDS: Final = 17
 
 
 def entry_from_record(record: CallRecord) -> Entry:
@@ -41,17 +61,18 @@ def entry_from_record(record: CallRecord) -> Entry:
     return (
         r.id, r.served_at, r.method, r.path, r.query, r.request_headers, r.request_body,
         r.status_code, r.response_headers, r.response_body, r.response_type, r.response_name,
-        r.duration_ms, r.delay_ms,
+        r.duration_ms, r.delay_ms, r.request_name, r.server, r.detail,
     )  # fmt: skip
 
 
 def record_from_entry(entry: Entry) -> CallRecord:
     """The CallRecord for an entry: headers and bodies as text (masking is `Redactor`'s)."""
     (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind, name,
-     duration, delay) = entry  # fmt: skip
+     duration, delay, request_name, server, detail) = entry  # fmt: skip
     return CallRecord(
         cid, served_at, method, path, query, pairs(req_h), body_text(req_b), status,
         pairs(res_h), body_text(res_b), cast(ResponseType, kind), name, duration, delay,
+        request_name, server, detail,
     )  # fmt: skip
 
 
@@ -74,7 +95,23 @@ def entry_lines(entries: Iterable[Entry]) -> str:
     out: list[str] = []
     append = out.append
     second, stamp = -1, ""
-    for cid, served_at, method, path, query, _, _, status, _, _, kind, name, took, delay in entries:
+    for (
+        cid,
+        served_at,
+        method,
+        path,
+        query,
+        _,
+        _,
+        status,
+        _,
+        _,
+        kind,
+        name,
+        took,
+        delay,
+        *_,
+    ) in entries:
         millis = int(served_at * 1000)
         if millis // 1000 != second:
             second = millis // 1000

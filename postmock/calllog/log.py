@@ -156,11 +156,6 @@ class CallLog:
         if self._pipe is not None:
             self._pipe.attach(asyncio.get_running_loop())
 
-    def start_sync(self) -> None:
-        """`start()` for code without an event loop."""
-        if not self._accepting:
-            self._open()
-
     def _open(self) -> None:
         if self.path is not None:
             self._reader = CallStore.open(self.path)  # creates the schema; errors show here
@@ -184,11 +179,6 @@ class CallLog:
         if self._pipe is not None:
             self._pipe.detach()
         await asyncio.to_thread(self._finish)
-
-    def close_sync(self) -> None:
-        """`close()` for code without an event loop."""
-        self._stop_accepting()
-        self._finish()
 
     def _stop_accepting(self) -> None:
         for sub in list(self._subscribers):
@@ -250,34 +240,10 @@ class CallLog:
         if self._pipe is not None:
             await self._pipe.flush()
 
-    def flush_sync(self) -> None:
-        """`flush()` for code without an event loop."""
-        if self._pipe is not None:
-            self._pipe.flush_sync()
-
     def _read_store(self) -> CallStore:
         if self._reader is None:
             raise LogStoreError("the call log is not running", file=self.path)
         return self._reader
-
-    async def query(
-        self,
-        *,
-        since: float | None = None,
-        until: float | None = None,
-        status: int | str | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        response_name: str | None = None,
-        response_type: ResponseType | None = None,
-        search: str | None = None,
-        limit: int = 100,
-        cursor: str | None = None,
-        direction: Direction = "desc",
-    ) -> tuple[list[CallRecord], str | None]:
-        """Return one page of stored calls (after a flush) and the next page's cursor."""
-        flt = CallFilter(since, until, status, method, path, response_name, response_type, search)
-        return await self.select(flt, limit=limit, cursor=cursor, direction=direction)
 
     async def select(
         self,
@@ -287,7 +253,7 @@ class CallLog:
         cursor: str | None = None,
         direction: Direction = "desc",
     ) -> tuple[list[CallRecord], str | None]:
-        """`query()` with the filter already built."""
+        """Return one page of stored calls (after a flush) and the next page's cursor."""
         return await self._read(
             lambda store: store.select(flt, limit=limit, cursor=cursor, direction=direction)
         )

@@ -37,7 +37,6 @@ def _send_interval(default: float = 0.02) -> float:
 #: frames there hold as many calls as at full speed.
 SEND_INTERVAL: Final = _send_interval()
 #: Without an event loop, a frame goes out every this many calls.
-_SYNC_BATCH: Final = 500
 
 
 class WriterPipe:
@@ -140,11 +139,8 @@ class WriterPipe:
             self.lost += 1
             return
         self._pending.append(entry)
-        if self._loop is not None:
-            if self._send_handle is None:
-                self._send_handle = self._loop.call_later(SEND_INTERVAL, self._send)
-        elif len(self._pending) >= _SYNC_BATCH:
-            self._send()
+        if self._loop is not None and self._send_handle is None:
+            self._send_handle = self._loop.call_later(SEND_INTERVAL, self._send)
 
     async def flush(self) -> None:
         """Wait until every call put so far is committed (or the writer is gone)."""
@@ -156,18 +152,6 @@ class WriterPipe:
         self._pending.append(token)
         self._send()
         await done
-
-    def flush_sync(self) -> None:
-        """`flush()` for code without an event loop."""
-        if not self.running:
-            return
-        token = next(self._tokens)
-        self._pending.append(token)
-        self._send()
-        os.set_blocking(self._status_fd, True)
-        while self._flushed < token:
-            if not self._read_status():
-                break  # the writer is gone; the counters say so
 
     def finish(self) -> None:
         """Send the rest, end the pipe, wait for the writer to write it all and exit."""

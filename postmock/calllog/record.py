@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, cast
 
-# "preflight": a CORS preflight postmock answered itself (no OPTIONS example matched).
-ResponseType = Literal["example", "noMatch", "error", "preflight"]
-RESPONSE_TYPES: tuple[ResponseType, ...] = ("example", "noMatch", "error", "preflight")
+# "preflight": a CORS preflight postmock answered itself (no OPTIONS example matched);
+# "proxied": an unmatched call answered by the upstream (`serve --upstream`).
+ResponseType = Literal["example", "noMatch", "error", "preflight", "proxied"]
+RESPONSE_TYPES: tuple[ResponseType, ...] = ("example", "noMatch", "error", "preflight", "proxied")
 Headers = tuple[tuple[str, str], ...]
 NO_MATCH = "No matching requests"
 
@@ -124,7 +125,7 @@ def _text(value: str | bytes) -> str:
 class CallRecord:
     """One call served by the mock, as kept in the call log; treat it as immutable.
 
-    Not `frozen`: a frozen dataclass sets each of its 14 fields through
+    Not `frozen`: a frozen dataclass sets each of its fields through
     `object.__setattr__`, which tripled the cost of building one, once per call.
     """
 
@@ -142,6 +143,9 @@ class CallRecord:
     response_name: str | None = None  # the example used; None when nothing matched
     duration_ms: float = 0.0
     delay_ms: float = 0.0
+    request_name: str | None = None  # the example's request, "Folder › Request"
+    server: str = ""  # which server answered: "<start-up id>@host:port"
+    detail: str | None = None  # why, in a few words: a miss's nearest example, an error
 
     @classmethod
     def create(
@@ -160,6 +164,9 @@ class CallRecord:
         duration_ms: float = 0.0,
         delay_ms: float = 0.0,
         served_at: float | None = None,
+        request_name: str | None = None,
+        server: str = "",
+        detail: str | None = None,
     ) -> CallRecord:
         """Build a record with a fresh id; bodies may be bytes, headers any pair iterable."""
         when = time.time() if served_at is None else served_at
@@ -178,6 +185,9 @@ class CallRecord:
             response_name=response_name,
             duration_ms=duration_ms,
             delay_ms=delay_ms,
+            request_name=request_name,
+            server=server,
+            detail=detail,
         )
 
     @property
@@ -189,6 +199,7 @@ class CallRecord:
         """Return the record in Postman's call-log shape."""
         return {
             "id": self.id,
+            "requestName": self.request_name,
             "responseName": self.response_name,
             "servedAt": iso_utc(self.served_at),
             "request": {
@@ -206,6 +217,8 @@ class CallRecord:
             },
             "durationMs": round(self.duration_ms, 3),
             "delayMs": self.delay_ms,
+            "detail": self.detail,
+            "server": self.server,
         }
 
     @classmethod
@@ -231,6 +244,9 @@ class CallRecord:
                 response_name=data.get("responseName"),
                 duration_ms=float(data.get("durationMs") or 0.0),
                 delay_ms=float(data.get("delayMs") or 0.0),
+                request_name=data.get("requestName"),
+                server=str(data.get("server") or ""),
+                detail=data.get("detail"),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a postmock call record: {exc!r}") from None

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 from urllib.parse import unquote_plus
 
-from postmock.calllog.entry import Entry
+from postmock.calllog.entry import (
+    QUERY,
+    REQUEST_BODY,
+    REQUEST_HEADERS,
+    RESPONSE_BODY,
+    RESPONSE_HEADERS,
+    Entry,
+)
 from postmock.calllog.record import (
     Headers,
     body_text,
@@ -80,35 +88,34 @@ class Redactor:
         """Return `entry` with secrets masked and bodies capped; the same tuple when nothing
         needs either. This runs once per call: look first, change only what must."""
         names = self._header_names
-        for header, _ in entry[5]:
+        for header, _ in entry[REQUEST_HEADERS]:
             if header.lower() in names:
                 return self._cleaned(entry)
-        for header, _ in entry[8]:
+        for header, _ in entry[RESPONSE_HEADERS]:
             if header.lower() in names:
                 return self._cleaned(entry)
-        if entry[4] and self._query_may_hold_secrets(entry[4]):
+        if entry[QUERY] and self._query_may_hold_secrets(entry[QUERY]):
             return self._cleaned(entry)
         cap = self.body_cap  # a body never has more characters than bytes:
-        if cap >= 0 and (len(entry[6]) > cap or len(entry[9]) > cap):
+        if cap >= 0 and (len(entry[REQUEST_BODY]) > cap or len(entry[RESPONSE_BODY]) > cap):
             return self._cleaned(entry)
         return entry
 
     def _cleaned(self, entry: Entry) -> Entry:
-        (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind, name,
-         duration, delay) = entry  # fmt: skip
+        fields = list(entry)
         names = self._header_names
+        req_h, res_h = entry[REQUEST_HEADERS], entry[RESPONSE_HEADERS]
         if any(header.lower() in names for header, _ in req_h):
-            req_h = self._masked(pairs(req_h))
+            fields[REQUEST_HEADERS] = self._masked(pairs(req_h))
         if any(header.lower() in names for header, _ in res_h):
-            res_h = self._masked(res_h)
-        query = masked_query(query, self.names)
+            fields[RESPONSE_HEADERS] = self._masked(res_h)
+        fields[QUERY] = masked_query(entry[QUERY], self.names)
         cap = self.body_cap
-        if cap >= 0 and len(req_b) > cap:
-            req_b = cap_body(body_text(req_b), cap)
-        if cap >= 0 and len(res_b) > cap:
-            res_b = cap_body(body_text(res_b), cap)
-        return (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind,
-                name, duration, delay)  # fmt: skip
+        if cap >= 0 and len(entry[REQUEST_BODY]) > cap:
+            fields[REQUEST_BODY] = cap_body(body_text(entry[REQUEST_BODY]), cap)
+        if cap >= 0 and len(entry[RESPONSE_BODY]) > cap:
+            fields[RESPONSE_BODY] = cap_body(body_text(entry[RESPONSE_BODY]), cap)
+        return cast(Entry, tuple(fields))
 
     def _query_may_hold_secrets(self, query: str) -> bool:
         # Without escapes (`api%5Fkey`, `+`) a name is the text before `=`: no need for

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import marshal
 import sqlite3
 import threading
 import time
@@ -22,9 +21,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from postmock.calllog.entry import Entry, record_from_entry
+from postmock.calllog.entry import ID, SERVED_AT, Entry, record_from_entry
 from postmock.calllog.filter import CallFilter
-from postmock.calllog.frames import MARSHALLED, encode_calls
+from postmock.calllog.frames import BlobError, decode_blob, encode_calls
 from postmock.calllog.record import CallRecord
 from postmock.errors import LogStoreError
 
@@ -204,7 +203,7 @@ class CallStore:
         rows = []
         for entries, blob in frames:
             if entries:
-                times = [e[1] for e in entries]
+                times = [e[SERVED_AT] for e in entries]
                 rows.append((min(times), max(times), len(entries), blob or encode_calls(entries)))
         if not rows:
             return
@@ -232,17 +231,14 @@ class CallStore:
 
     def _entries(self, seq: int, n: int, upto: int, cut: int, blob: bytes) -> list[Entry]:
         """The calls of one frame (a `_FRAME` row) that are still kept."""
-        if blob[:1] == MARSHALLED:
-            try:
-                entries = marshal.loads(memoryview(blob)[1:])
-            except (EOFError, ValueError, TypeError):
-                entries = None
-            if isinstance(entries, list):
-                gone = cut - (upto - n)
-                return entries[gone:] if gone > 0 else entries
-        raise LogStoreError(
-            f"call log batch {seq} is unreadable (written by another Python?)", file=self.path
-        )
+        try:
+            entries = decode_blob(blob)
+        except BlobError as exc:
+            raise LogStoreError(
+                f"call log batch {seq} is unreadable: {exc}", file=self.path
+            ) from None
+        gone = cut - (upto - n)
+        return entries[gone:] if gone > 0 else entries
 
     def count(self) -> int:
         """Return how many calls the store holds."""
@@ -269,7 +265,7 @@ class CallStore:
             )
             for row in rows:
                 for entry in self._entries(*row):
-                    if entry[0] == call_id:
+                    if entry[ID] == call_id:
                         return record_from_entry(entry)
         return None
 
@@ -311,7 +307,7 @@ class CallStore:
                 if (edge > last_at) if desc else (edge < first_at):
                     break
             for entry in self._entries(*frame):
-                key = (entry[1], entry[0])
+                key = (entry[SERVED_AT], entry[ID])
                 if past is not None and ((key >= past) if desc else (key <= past)):
                     continue
                 if not lo <= key[0] <= hi:
@@ -362,10 +358,20 @@ def _migrate_v1(conn: sqlite3.Connection) -> None:
     ).fetchall()
     for start in range(0, len(rows), 1000):
         entries: list[Entry] = [
-            (*row[:5], _v1_headers(row[5]), row[6], row[7], _v1_headers(row[8]), *row[9:])
+            (
+                *row[:5],
+                _v1_headers(row[5]),
+                row[6],
+                row[7],
+                _v1_headers(row[8]),
+                *row[9:],
+                None,
+                "",
+                None,
+            )
             for row in rows[start : start + 1000]
         ]
-        times = [e[1] for e in entries]
+        times = [e[SERVED_AT] for e in entries]
         upto = start + len(entries)
         conn.execute(_INSERT, (min(times), max(times), len(entries), upto, 0,
                                encode_calls(entries)))  # fmt: skip

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import IO, Final
 
 from postmock.calllog.entry import Entry, entry_lines
-from postmock.calllog.frames import MARSHALLED, Frame, FrameReader
+from postmock.calllog.frames import Frame, FrameReader, is_current
 from postmock.calllog.redact import Redactor
 
 _FAILED_BATCH_RETRIES: Final = 3
@@ -68,7 +68,7 @@ class Sink:
             # A marshalled frame of entries only, none of them masked, is stored as it came:
             # no second marshal of the same calls.
             entries: list[Entry] = []
-            as_sent = body[:1] == MARSHALLED
+            as_sent = is_current(body)
             for item in items:
                 if isinstance(item, tuple):
                     entry = clean(item)

@@ -113,6 +113,12 @@ class Item:
     folders: tuple[str, ...] = ()
     location: str = ""
 
+    @property
+    def label(self) -> str:
+        """The request's name with the folder it is in: `Pets › Get pet` (one folder shown)."""
+        name = self.name or self.request.url.raw or "(unnamed request)"
+        return f"{self.folders[-1]} › {name}" if self.folders and self.folders[-1] else name
+
 
 @dataclass(frozen=True)
 class LoadWarning:

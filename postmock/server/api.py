@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +17,7 @@ from postmock.calllog.log import CallLog, Subscription
 from postmock.calllog.record import RESPONSE_TYPES, CallRecord, ResponseType, parse_time
 from postmock.calllog.store import CallStore, Direction
 from postmock.errors import PostmockError
+from postmock.server.app import key_ok
 from postmock.server.responses import json_error
 
 API_PREFIX: Final = "/__postmock/"
@@ -38,11 +38,6 @@ STORE_POLL_SECONDS = 0.25
 
 class BadParam(ValueError):
     """A query parameter that cannot be used (400)."""
-
-
-def is_api_path(path: str) -> bool:
-    """Tell whether a request path belongs to this API (such calls are never logged)."""
-    return path.startswith(API_PREFIX)
 
 
 def add_api_routes(
@@ -75,16 +70,14 @@ def _error(status: int, name: str, message: str) -> web.Response:
     return json_error(status, name, message)[0]
 
 
+def _store_error(exc: PostmockError) -> web.Response:
+    """The call log cannot be read (an unreadable or newer store): 503, saying why."""
+    return _error(503, "callLogUnavailableError", str(exc))
+
+
 def _denied(request: web.Request) -> web.Response | None:
     keys = request.app[API_KEYS]
-    if not keys:
-        return None
-    given = request.headers.get("x-api-key", "").encode()
-    # Compare with every key so the time taken does not tell which one nearly matched.
-    matched = False
-    for key in keys:
-        matched |= hmac.compare_digest(given, key)
-    if matched:
+    if not keys or key_ok(keys, request.headers):
         return None
     return _error(
         401,
@@ -168,10 +161,10 @@ async def list_calls(request: web.Request) -> web.Response:
         records, next_cursor = await request.app[CALL_LOG].select(
             flt, limit=limit, cursor=cursor, direction=direction
         )
+    except PostmockError as exc:  # first: a store that cannot be read is not a bad request
+        return _store_error(exc)
     except (BadParam, ValueError) as exc:
         return _error(400, "invalidParamsError", str(exc))
-    except PostmockError as exc:
-        return _error(500, "serverError", str(exc))
     return _json({"calls": [r.to_json() for r in records], "meta": {"nextCursor": next_cursor}})
 
 
@@ -183,7 +176,7 @@ async def get_call(request: web.Request) -> web.Response:
     try:
         record = await request.app[CALL_LOG].get(call_id)
     except PostmockError as exc:
-        return _error(500, "serverError", str(exc))
+        return _store_error(exc)
     if record is None:
         return _error(404, CALL_NOT_FOUND, f"No call with id {call_id!r} in the log.")
     return _json({"call": record.to_json()})
@@ -289,7 +282,6 @@ __all__ = [
     "MAX_PAGE",
     "BadParam",
     "add_api_routes",
-    "is_api_path",
     "parse_filter",
     "parse_page",
 ]

@@ -6,7 +6,7 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -31,6 +31,10 @@ PRIVATE_MESSAGE = "This mock server is private: send a valid API key in the x-ap
 class BadControlHeader(ValueError):
     """An x-mock-* header whose value cannot be used."""
 
+    def __init__(self, header: str, message: str) -> None:
+        super().__init__(message)
+        self.detail = f"bad {header}"
+
 
 @dataclass
 class Runtime:
@@ -46,6 +50,8 @@ class Runtime:
     calls: CallLog | None = None
     listeners: list[CallListener] = field(default_factory=list)
     api_keys: tuple[bytes, ...] = ()
+    #: which server answers, in every call record: "<start-up id>@host:port" (set on bind)
+    server: str = ""
 
     def emit(self, record: CallRecord) -> None:
         for listener in self.listeners:
@@ -95,7 +101,7 @@ async def answer_call(rt: Runtime, request: web.BaseRequest) -> web.StreamRespon
         # A bug in postmock: still one JSON answer, and still one record in the log.
         log.exception("error answering %s %s", request.method, request.rel_url)
         resp, payload = json_error(500, "internalError", f"postmock failed: {exc!r}")
-        answer = Answer(resp, "error", b"", payload)
+        answer = Answer(resp, "error", b"", payload, detail="postmock failed (a bug)")
     resp, plan = answer.response, answer.plan
     if answer.delay_ms:
         await asyncio.sleep(answer.delay_ms / 1000)
@@ -118,6 +124,9 @@ async def answer_call(rt: Runtime, request: web.BaseRequest) -> web.StreamRespon
         plan.example.name if plan is not None else None,
         (time.perf_counter() - started) * 1000,
         answer.delay_ms,
+        plan.request_name if plan is not None else None,
+        rt.server,
+        answer.detail,
     )
     if rt.calls is not None:
         rt.calls.add_entry(entry)
@@ -143,6 +152,8 @@ class Answer:
     # The response headers as plain str pairs, when already at hand (the call log wants
     # them; aiohttp's `istr` names are slow to pickle).
     headers: tuple[tuple[str, str], ...] | None = None
+    #: why, in a few words, for the call log: a miss's nearest example, an error's reason
+    detail: str | None = None
 
 
 async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
@@ -158,9 +169,12 @@ async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
         # is slow for a 404 too.
         delay_ms = _delay(request.headers, config.delay_ms)
     except BadControlHeader as exc:
-        return _error(cors_origin, 400, "invalidRequestError", str(exc))
-    if rt.api_keys and not preflight and not _key_ok(rt.api_keys, request.headers):
-        return _error(cors_origin, 401, "unauthorizedError", PRIVATE_MESSAGE, delay_ms=delay_ms)
+        return _error(cors_origin, 400, "invalidRequestError", str(exc), detail=exc.detail)
+    if rt.api_keys and not preflight and not key_ok(rt.api_keys, request.headers):
+        return _error(
+            cors_origin, 401, "unauthorizedError", PRIVATE_MESSAGE, delay_ms=delay_ms,
+            detail="no valid x-api-key",
+        )  # fmt: skip
     body = b""
     if request.body_exists:  # most mock calls have none: no coroutine to read nothing
         try:
@@ -168,8 +182,9 @@ async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
         except web.HTTPRequestEntityTooLarge:
             message = f"The request body is larger than the {config.max_body_size}-byte limit."
             return _error(
-                cors_origin, 413, "requestEntityTooLargeError", message, delay_ms=delay_ms
-            )
+                cors_origin, 413, "requestEntityTooLargeError", message, delay_ms=delay_ms,
+                detail="body too large",
+            )  # fmt: skip
 
     if state.server_response is not None:
         match: Match | Miss = Match(state.server_response.example, 0, "serverResponse", {})
@@ -180,7 +195,10 @@ async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
             return Answer(_preflight(request, cors_origin or "*"), "preflight", body)
         message = NOT_FOUND["message"] if match.reason == "noMatch" else match.message
         extra = {"header": NOT_FOUND["header"], **_explain(match)}
-        return _error(cors_origin, 404, NOT_FOUND["name"], message, body, delay_ms, **extra)
+        return _error(
+            cors_origin, 404, NOT_FOUND["name"], message, body, delay_ms, _miss_detail(match),
+            **extra,
+        )  # fmt: skip
 
     plan = state.plans[match.example.index]
     ctx = None
@@ -215,15 +233,22 @@ def _error(
     message: str,
     body: bytes = b"",
     delay_ms: int = 0,
+    detail: str | None = None,
     **extra: object,
 ) -> Answer:
     """An error the mock itself produces, as the JSON envelope, with CORS headers."""
     resp, payload = json_error(status, name, message, **extra)
     _add_cors(resp, cors_origin, None)
-    return Answer(resp, "noMatch" if status == 404 else "error", body, payload, None, delay_ms)
+    kind: ResponseType = "noMatch" if status == 404 else "error"
+    return Answer(resp, kind, body, payload, None, delay_ms, detail=detail)
 
 
-def _key_ok(keys: tuple[bytes, ...], headers: CIMultiDictProxy[str]) -> bool:
+def key_ok(keys: tuple[bytes, ...], headers: Mapping[str, str]) -> bool:
+    """The one API-key check, for mock calls and `/__postmock/` alike: constant time.
+
+    Header values are str decoded by aiohttp as UTF-8 with surrogate escapes, so any
+    bytes a client sends encode back (a non-UTF-8 key is simply wrong, never an error).
+    """
     given = headers.get("x-api-key", "").encode("utf-8", "surrogateescape")
     ok = False
     for key in keys:  # compare with every key so timing says nothing about which matched
@@ -244,8 +269,9 @@ def _delay(headers: CIMultiDictProxy[str], default_ms: int) -> int:
     value = raw.strip()
     if not value.isdigit() or not 1 <= int(value) <= MAX_DELAY_MS:
         raise BadControlHeader(
+            "x-mock-response-delay",
             f"x-mock-response-delay must be a whole number of milliseconds from 1 to "
-            f"{MAX_DELAY_MS}, got {raw!r}"
+            f"{MAX_DELAY_MS}, got {raw!r}",
         )
     return int(value)
 
@@ -285,6 +311,14 @@ def _preflight(request: web.BaseRequest, origin: str) -> web.Response:
         headers["Access-Control-Allow-Credentials"] = "true"
         headers["Vary"] = "Origin"
     return web.Response(status=204, headers=headers)
+
+
+def _miss_detail(miss: Miss) -> str:
+    """A miss in a few words: the nearest example and the stage where it lost."""
+    if miss.reason != "noMatch" or not miss.nearest:
+        return miss.message if miss.reason != "noMatch" else "no example near"
+    near = miss.nearest[0]
+    return f"nearest: {near.example.name or near.example.item_name} · {near.stage} differs"
 
 
 def _explain(miss: Miss) -> dict[str, object]:

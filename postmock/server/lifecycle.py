@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import errno
 import gc
+import secrets
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ from postmock.config import ServeConfig
 from postmock.errors import PostmockError, StartupError
 from postmock.server.api import add_api_routes
 from postmock.server.app import RUNTIME, create_app
-from postmock.server.runtime import MockRunner, bound_port
+from postmock.server.runtime import MockRunner
 from postmock.server.state import MockState, load_state
 from postmock.views.live import LiveCallView
 
@@ -98,7 +99,9 @@ async def serve(
     # Faker (~100 ms) and the file watcher's imports load a moment after the first calls
     # can be answered, not in their way.
     warm = asyncio.create_task(_later(AFTER_START_S, app[RUNTIME].dynamic.warm_up))
-    url = f"http://{_display_host(config.host)}:{bound_port(site, config.port)}"
+    port = _bound_port(runner, config.port)
+    url = f"http://{_display_host(config.host)}:{port}"
+    app[RUNTIME].server = f"{secrets.token_hex(4)}@{_display_host(config.host)}:{port}"
     if announce:  # a worker leaves the banner and warnings to its supervisor
         console.print(banner(config, state, url), highlight=False)
         print_warnings(console, state)
@@ -208,6 +211,12 @@ def _settle() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def _bound_port(runner: web.AppRunner, fallback: int) -> int:
+    """The port listened on (port 0 asks the system for one)."""
+    addresses = runner.addresses
+    return int(addresses[0][1]) if addresses else fallback
 
 
 def _display_host(host: str) -> str:

@@ -47,9 +47,12 @@ class ResponsePlan:
     static_body: bytes | None  # set when the body needs no rendering
     sets_allow_origin: bool
     expose_headers: str  # the example's own header names, for Access-Control-Expose-Headers
+    request_name: str = ""  # the example's request, `Folder › Request`, for the call log
 
     @classmethod
-    def compile(cls, example: Example, scope: VariableScope) -> ResponsePlan:
+    def compile(
+        cls, example: Example, scope: VariableScope, request_name: str = ""
+    ) -> ResponsePlan:
         """Compile an example's status, headers and body."""
         headers: list[tuple[str, Template]] = []
         has_type = False
@@ -76,6 +79,7 @@ class ResponsePlan:
             static_body=body.render_static().encode() if body.is_static else None,
             sets_allow_origin=any(n.lower() == "access-control-allow-origin" for n, _ in headers),
             expose_headers=", ".join(names),
+            request_name=request_name,
         )
 
     def render_headers(self, ctx: RenderContext | None) -> Sequence[tuple[str, str]]:

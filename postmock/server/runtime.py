@@ -53,12 +53,6 @@ class MockRunner(web.AppRunner):
         return server
 
 
-def bound_port(site: web.TCPSite, fallback: int) -> int:
-    server = site._server  # the asyncio server, to learn the port when 0 was asked
-    sockets = getattr(server, "sockets", None) or []
-    return int(sockets[0].getsockname()[1]) if sockets else fallback
-
-
 def fast_dispatch(
     runtime: Runtime, app_handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 ) -> Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]:

@@ -52,7 +52,11 @@ def load_state(config: ServeConfig) -> MockState:
             fuzzy=config.fuzzy,
         ),
     )
-    plans = {ex.index: ResponsePlan.compile(ex, scope) for ex in collection.examples}
+    plans = {
+        ex.index: ResponsePlan.compile(ex, scope, item.label)
+        for item in collection.items
+        for ex in item.examples
+    }
     server_response = None
     if config.server_response is not None:
         chosen = _find_server_response(collection, index, config.server_response)

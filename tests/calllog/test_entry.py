@@ -24,7 +24,8 @@ def raw_entry(
 ) -> Entry:
     return (
         "0190a1b2c3d40001deadbeef", 1_714_557_600.5, "GET", "/users", query, req_h, req_b,
-        200, res_h, res_b, "example", "OK", 1.25, 0.0,
+        200, res_h, res_b, "example", "OK", 1.25, 0.0, "Users › List users", "s1@127.0.0.1:3000",
+        None,
     )  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,7 @@ def test_to_json_has_postman_field_names_and_round_trips() -> None:
     data = rec.to_json()
     assert data == {
         "id": rec.id,
+        "requestName": None,
         "responseName": "Created",
         "servedAt": "2024-05-01T10:00:00.123Z",
         "request": {
@@ -74,6 +75,8 @@ def test_to_json_has_postman_field_names_and_round_trips() -> None:
         "response": {"type": "example", "statusCode": 201, "headers": {}, "body": '{"id": 1}'},
         "durationMs": 1.5,
         "delayMs": 300,
+        "detail": None,
+        "server": "",
     }
     back = CallRecord.from_json(json.loads(json.dumps(data)))
     assert back.to_json() == data
@@ -223,27 +226,27 @@ async def test_concurrent_http_calls_are_all_stored(
     assert log.stats().dropped == 0
 
 
-def test_sync_close_flushes_and_reopen_appends(tmp_path: Path) -> None:
+async def test_close_flushes_and_reopen_appends(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "dir" / "calls.db"
     first = CallLog(path)
-    first.start_sync()
+    await first.start()
     for i in range(2000):
         first.add(record(path=f"/a/{i}"))
-    first.close_sync()
+    await first.close()
     assert len(stored(path)) == 2000
     second = CallLog(path)
-    second.start_sync()
+    await second.start()
     second.add(record(path="/b"))
-    second.close_sync()
+    await second.close()
     records = stored(path)
     assert len(records) == 2001
     assert records[-1].path == "/b"
 
 
-def test_add_after_close_never_raises_and_is_counted(tmp_path: Path) -> None:
+async def test_add_after_close_never_raises_and_is_counted(tmp_path: Path) -> None:
     log = CallLog(tmp_path / "calls.db")
-    log.start_sync()
-    log.close_sync()
+    await log.start()
+    await log.close()
     log.add(record())
     assert log.stats().dropped == 1
     assert stored(tmp_path / "calls.db") == []
@@ -272,13 +275,17 @@ async def test_a_dead_writer_is_reported_and_never_breaks_adding(tmp_path: Path)
 
 
 def _write_many(path: str, tag: str, count: int) -> None:
+    asyncio.run(_write_many_async(path, tag, count))
+
+
+async def _write_many_async(path: str, tag: str, count: int) -> None:
     log = CallLog(path)
-    log.start_sync()
+    await log.start()
     for i in range(count):
         log.add(record(path=f"/{tag}/{i}"))
         if i % 50 == 0:
-            log.flush_sync()  # commit while the other process is also committing
-    log.close_sync()
+            await log.flush()  # commit while the other process is also committing
+    await log.close()
 
 
 def test_two_processes_writing_one_file_all_land(tmp_path: Path) -> None:
@@ -361,14 +368,14 @@ def test_sigterm_after_concurrent_calls_keeps_every_call(tmp_path: Path) -> None
     assert sorted(r.path for r in stored(db)) == sorted(f"/n/{i}" for i in range(n))
 
 
-def test_retention_keeps_the_newest(tmp_path: Path) -> None:
+async def test_retention_keeps_the_newest(tmp_path: Path) -> None:
     log = CallLog(tmp_path / "calls.db", max_records=10)
-    log.start_sync()
+    await log.start()
     for i in range(25):
         log.add(record(path=f"/{i}", served_at=1000.0 + i))
         if i % 7 == 0:
-            log.flush_sync()
-    log.close_sync()
+            await log.flush()
+    await log.close()
     assert [r.path for r in stored(tmp_path / "calls.db")] == [f"/{i}" for i in range(15, 25)]
 
 
@@ -427,13 +434,14 @@ QUERY_RECORDS = [
 
 
 @pytest.fixture
-def query_log(tmp_path: Path) -> CallLog:
+async def query_log(tmp_path: Path) -> AsyncIterator[CallLog]:
     log = CallLog(tmp_path / "calls.db")
-    log.start_sync()
+    await log.start()
     for fields in QUERY_RECORDS:
         log.add(record(**fields))
-    log.flush_sync()
-    return log
+    await log.flush()
+    yield log
+    await log.close()
 
 
 @pytest.mark.parametrize(
@@ -456,14 +464,13 @@ def query_log(tmp_path: Path) -> CallLog:
 )
 @pytest.mark.asyncio
 async def test_query_filters(query_log: CallLog, filters: dict[str, Any], paths: list[str]) -> None:
-    try:
-        records, cursor = await query_log.query(**filters)
-        assert [r.path for r in records] == paths
-        assert cursor is None
-        flt = CallFilter(**filters)
-        assert [r.path for r in records if flt.matches(r)] == paths  # same rules in Python
-    finally:
-        await query_log.close()
+    flt = CallFilter(**filters)
+    records, cursor = await query_log.select(flt)
+    assert [r.path for r in records] == paths
+    assert cursor is None
+    # The filter alone, on every call, picks the same ones (it is what `select` applies).
+    everything, _ = await query_log.select(CallFilter())
+    assert [r.path for r in everything if flt.matches(r)] == paths
 
 
 @pytest.mark.parametrize("direction", ["asc", "desc"])
@@ -477,7 +484,12 @@ async def test_paging_visits_every_record_once(tmp_path: Path, direction: str) -
     cursor = None
     pages = 0
     while True:
-        page, cursor = await log.query(limit=5, cursor=cursor, direction=direction)  # type: ignore[arg-type]
+        page, cursor = await log.select(
+            CallFilter(),
+            limit=5,
+            cursor=cursor,
+            direction=direction,  # type: ignore[arg-type]
+        )
         seen += [r.path for r in page]
         pages += 1
         if cursor is None:
@@ -491,13 +503,12 @@ async def test_paging_visits_every_record_once(tmp_path: Path, direction: str) -
 
 @pytest.mark.asyncio
 async def test_get_by_id(query_log: CallLog) -> None:
-    records, _ = await query_log.query(limit=1)
+    records, _ = await query_log.select(CallFilter(), limit=1)
     assert await query_log.get(records[0].id) == records[0]
     assert await query_log.get("nope") is None
-    await query_log.close()
 
 
-def test_bad_query_values_raise_value_error(query_log: CallLog) -> None:
+async def test_bad_query_values_raise_value_error(query_log: CallLog) -> None:
     store = CallStore.open_readonly(query_log.path)
     try:
         with pytest.raises(ValueError, match="invalid status"):
@@ -508,7 +519,6 @@ def test_bad_query_values_raise_value_error(query_log: CallLog) -> None:
             store.select(CallFilter(), direction="up")  # type: ignore[arg-type]
     finally:
         store.close()
-        query_log.close_sync()
 
 
 # -- opening files -------------------------------------------------------------------------
@@ -527,7 +537,7 @@ def test_open_readonly_text_file(tmp_path: Path) -> None:
     assert str(path) in str(info.value)
 
 
-def test_other_sqlite_database_is_refused(tmp_path: Path) -> None:
+async def test_other_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE calls (x)")
@@ -536,4 +546,4 @@ def test_other_sqlite_database_is_refused(tmp_path: Path) -> None:
     with pytest.raises(LogStoreError, match="not a postmock call log"):
         CallStore.open_readonly(path)
     with pytest.raises(LogStoreError, match="not a postmock call log"):
-        CallLog(path).start_sync()
+        await CallLog(path).start()

@@ -57,7 +57,7 @@ def test_retention_cuts_inside_a_batch_and_drops_whole_older_ones(store: CallSto
 def test_raw_request_headers_and_byte_bodies_read_back_as_text(store: CallStore) -> None:
     raw: Entry = (
         "id-1", 1_700_000_000.0, "POST", "/u", "", ((b"Accept", b"text/plain"),), b"caf\xc3\xa9",
-        201, (("X-A", "1"),), b"\xff ok", "example", "Made", 1.0, 0.0,
+        201, (("X-A", "1"),), b"\xff ok", "example", "Made", 1.0, 0.0, None, "", None,
     )  # fmt: skip
     store.write([raw])
     got = store.get("id-1")
@@ -145,7 +145,7 @@ def test_redacted_entries_keep_no_secret_on_disk(store: CallStore, tmp_path: Pat
     clean = Redactor(["X-Session"], body_cap=-1).clean
     secret: Entry = (
         "id-s", 1_700_000_000.0, "GET", "/s", "api%5Fkey=hunter2", ((b"x-session", b"hunter2"),),
-        b"", 200, (("Set-Cookie", "sid=hunter2"),), b"", "example", None, 1.0, 0.0,
+        b"", 200, (("Set-Cookie", "sid=hunter2"),), b"", "example", None, 1.0, 0.0, None, "", None,
     )  # fmt: skip
     store.write([clean(secret)])
     got = store.get("id-s")
@@ -220,3 +220,37 @@ def test_the_writer_stores_clean_frames_as_sent_and_masks_the_others(tmp_path: P
     assert paths(records) == ["/0", "/1", "/2", "/3"]
     assert records[3].request_headers == (("Authorization", "Bearer ****"),)
     sink.close()
+
+
+def test_every_batch_carries_its_layout_and_older_layouts_read_back(tmp_path: Path) -> None:
+    import marshal
+
+    from postmock.calllog.frames import LAYOUT, LAYOUT_PREFIX
+
+    path = tmp_path / "calls.db"
+    store = CallStore.open(path)
+    store.write([entry(1, request_name="Users › List users", server="s@h:1", detail="d")])
+    # A batch as postmock 0.1 wrote it: `M`, then marshal of 14-field entries.
+    old = entry(2)[:14]
+    store.write([old], blob=b"M" + marshal.dumps([old], 4))
+    (blob,) = store._conn.execute("SELECT calls FROM frames ORDER BY seq LIMIT 1").fetchone()
+    assert blob[:2] == LAYOUT_PREFIX == b"L" + bytes([LAYOUT])
+    new, upgraded = store.select(CallFilter(), direction="asc")[0]
+    assert (new.request_name, new.server, new.detail) == ("Users › List users", "s@h:1", "d")
+    assert (upgraded.path, upgraded.request_name, upgraded.server) == ("/2", None, "")
+    store.close()
+
+
+def test_a_batch_from_a_newer_postmock_is_a_one_line_error(tmp_path: Path) -> None:
+    import marshal
+
+    from postmock.calllog.frames import LAYOUT
+
+    path = tmp_path / "calls.db"
+    store = CallStore.open(path)
+    future = (*entry(1), "a field from the future")
+    store.write([entry(1)], blob=b"L" + bytes([LAYOUT + 1]) + marshal.dumps([future], 4))
+    with pytest.raises(LogStoreError, match="newer postmock") as info:
+        store.select(CallFilter())
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+    store.close()

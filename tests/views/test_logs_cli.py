@@ -14,10 +14,10 @@ from calllog_helpers import ServerThread, record, wait_until
 from click.testing import CliRunner
 from rich.console import Console
 
-from postmock.calllog.entry import plain_line
+from postmock.calllog.entry import entry_from_record, plain_line
 from postmock.calllog.filter import CallFilter
-from postmock.calllog.log import CallLog
 from postmock.calllog.record import NO_MATCH, CallRecord
+from postmock.calllog.store import CallStore
 from postmock.cli import cli
 from postmock.views.logs import LogsOptions, run_logs
 
@@ -25,8 +25,6 @@ from postmock.views.logs import LogsOptions, run_logs
 @pytest.fixture
 def store(tmp_path: Path) -> tuple[Path, list[CallRecord]]:
     path = tmp_path / "calls.db"
-    log = CallLog(path)
-    log.start_sync()
     records = [
         record(path="/users", response_name="Users", served_at=1000.0),
         record(method="POST", path="/users", status_code=201, response_name="Created",
@@ -36,9 +34,9 @@ def store(tmp_path: Path) -> tuple[Path, list[CallRecord]]:
         record(path="/orders", status_code=500, response_type="error", response_name=None,
                served_at=1003.0, response_body="needle"),
     ]  # fmt: skip
-    for rec in records:
-        log.add(rec)
-    log.close_sync()
+    store = CallStore.open(path)
+    store.write([entry_from_record(rec) for rec in records])
+    store.close()
     return path, records
 
 
@@ -224,11 +222,13 @@ def test_follow_url_shows_history_then_new_calls_until_server_stops(
 
 def test_follow_db_polls_the_file(tmp_path: Path) -> None:
     path = tmp_path / "calls.db"
-    log = CallLog(path)
-    log.start_sync()
-    log.add(record(path="/old"))
-    log.add(record(path="/old-but-filtered", status_code=500))
-    log.flush_sync()
+    store = CallStore.open(path)
+    store.write(
+        [
+            entry_from_record(record(path="/old")),
+            entry_from_record(record(path="/old-but-filtered", status_code=500)),
+        ]
+    )
     buffer = io.StringIO()
     stop = threading.Event()
     options = LogsOptions(db=path, follow=True, filter=CallFilter(status="2xx"), poll_interval=0.01)
@@ -238,15 +238,14 @@ def test_follow_db_polls_the_file(tmp_path: Path) -> None:
     thread.start()
     try:
         wait_until(lambda: "/old" in buffer.getvalue(), "the history")
-        log.add(record(path="/new"))
-        log.add(record(path="/new-but-filtered", status_code=404))
-        log.add(record(path="/newer"))
-        log.flush_sync()
+        news = [record(path="/new"), record(path="/new-but-filtered", status_code=404),
+                record(path="/newer")]  # fmt: skip
+        store.write([entry_from_record(r) for r in news])
         wait_until(lambda: "/newer" in buffer.getvalue(), "the new calls")
     finally:
         stop.set()
         thread.join(30)
-        log.close_sync()
+        store.close()
     assert [line.split()[2] for line in buffer.getvalue().splitlines()] == [
         "/old",
         "/new",
