@@ -13,7 +13,22 @@ from rich.console import Console
 from postmock import __version__
 from postmock.calllog.filter import CallFilter, status_range
 from postmock.calllog.record import parse_time
-from postmock.config import DEFAULT_PORT, ServeConfig, parse_delay, parse_size
+from postmock.config import (
+    DEFAULT_BODY_CAP,
+    DEFAULT_DELAY,
+    DEFAULT_HOST,
+    DEFAULT_LOG_DB,
+    DEFAULT_LOG_MAX,
+    DEFAULT_LOGS_LIMIT,
+    DEFAULT_MAX_BODY,
+    DEFAULT_PORT,
+    DEFAULT_URL,
+    DEFAULT_WORKERS,
+    ServeConfig,
+    format_size,
+    parse_delay,
+    parse_size,
+)
 from postmock.errors import ExitCode, PostmockError
 from postmock.templating.variables import parse_assignment
 
@@ -86,7 +101,7 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 )
 @click.option(
     "--host",
-    default="127.0.0.1",
+    default=DEFAULT_HOST,
     show_default=True,
     envvar="POSTMOCK_HOST",
     help="Interface to bind (0.0.0.0 exposes the mock to your network).",
@@ -110,7 +125,7 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 )
 @click.option(
     "--delay",
-    default="none",
+    default=DEFAULT_DELAY,
     show_default=True,
     envvar="POSTMOCK_DELAY",
     callback=_converter(parse_delay),
@@ -142,7 +157,7 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 )
 @click.option(
     "--max-body-size",
-    default="1m",
+    default=format_size(DEFAULT_MAX_BODY),
     show_default=True,
     envvar="POSTMOCK_MAX_BODY_SIZE",
     callback=_converter(parse_size),
@@ -175,7 +190,7 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--log-db",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path(".postmock") / "calls.db",
+    default=DEFAULT_LOG_DB,
     show_default=True,
     envvar="POSTMOCK_LOG_DB",
     help="Call-log store (SQLite).",
@@ -184,14 +199,14 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--log-max",
     type=click.IntRange(1),
-    default=10_000,
+    default=DEFAULT_LOG_MAX,
     show_default=True,
     envvar="POSTMOCK_LOG_MAX",
     help="Keep at most this many calls.",
 )
 @click.option(
     "--log-body-cap",
-    default="64k",
+    default=format_size(DEFAULT_BODY_CAP),
     show_default=True,
     envvar="POSTMOCK_LOG_BODY_CAP",
     callback=_converter(parse_size),
@@ -209,7 +224,7 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
     "-w",
     "--workers",
     type=click.IntRange(1, 64),
-    default=1,
+    default=DEFAULT_WORKERS,
     show_default=True,
     envvar="POSTMOCK_WORKERS",
     help="Processes sharing the port (SO_REUSEPORT).",
@@ -316,7 +331,7 @@ def _status(value: str) -> str:
 @cli.command()
 @click.option(
     "--url",
-    default="http://127.0.0.1:3000",
+    default=DEFAULT_URL,
     show_default=True,
     envvar="POSTMOCK_URL",
     help="A running postmock server to read from.",
@@ -333,7 +348,7 @@ def _status(value: str) -> str:
     "-n",
     "--limit",
     type=click.IntRange(1),
-    default=50,
+    default=DEFAULT_LOGS_LIMIT,
     show_default=True,
     help="Show the newest N calls.",
 )

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+# Every default, once: the CLI, the server, the call log, its writer process and
+# `postmock logs` read them here.
+DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"  # where `postmock logs` looks
 DEFAULT_MAX_BODY = 1024 * 1024  # Postman's cloud mocks cap request bodies near 1 MB
+DEFAULT_DELAY = "none"
 NETWORK_DELAYS = {"none": 0, "2g": 300, "3g": 100}  # Postman's "Simulate network delay"
 MAX_DELAY_MS = 180_000  # x-mock-response-delay's documented upper bound
+DEFAULT_WORKERS = 1
+# The call log
+DEFAULT_LOG_DB = Path(".postmock") / "calls.db"
+DEFAULT_LOG_MAX = 10_000  # calls kept; older ones are forgotten
+DEFAULT_BODY_CAP = 64 * 1024  # characters of a body kept in the log
+DEFAULT_SUBSCRIBER_QUEUE = 1000  # calls a live follower may lag behind
+DEFAULT_SEND_INTERVAL = 0.02  # seconds between frames to the writer process
+# `postmock logs`
+DEFAULT_LOGS_LIMIT = 50
+# The `/__postmock/` API: its place, its page size, the error name of an unknown call id
+# (`postmock logs` reads them too)
+API_PREFIX = "/__postmock/"
+MAX_PAGE = 100
+CALL_NOT_FOUND = "callNotFoundError"
 
 
 @dataclass(frozen=True)
@@ -19,7 +38,7 @@ class ServeConfig:
     environment: Path | None = None
     globals_file: Path | None = None
     variables: tuple[tuple[str, str], ...] = ()
-    host: str = "127.0.0.1"
+    host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     api_keys: tuple[str, ...] = ()
     delay_ms: int = 0
@@ -32,11 +51,11 @@ class ServeConfig:
     cors: bool = True
     quiet: bool = False
     reload: bool = True
-    log_db: Path | None = field(default_factory=lambda: Path(".postmock") / "calls.db")
-    log_max: int = 10_000
-    log_body_cap: int = 64 * 1024
+    log_db: Path | None = DEFAULT_LOG_DB
+    log_max: int = DEFAULT_LOG_MAX
+    log_body_cap: int = DEFAULT_BODY_CAP
     redact: tuple[str, ...] = ()
-    workers: int = 1
+    workers: int = DEFAULT_WORKERS
 
 
 def parse_delay(value: str) -> int:
@@ -51,6 +70,14 @@ def parse_delay(value: str) -> int:
     if ms > MAX_DELAY_MS:
         raise ValueError(f"delay {ms} ms is over the {MAX_DELAY_MS} ms limit")
     return ms
+
+
+def format_size(size: int) -> str:
+    """The shortest of `2m`, `64k` or bytes for `size` (what `parse_size` reads back)."""
+    for suffix, factor in (("m", 1024 * 1024), ("k", 1024)):
+        if size and size % factor == 0:
+            return f"{size // factor}{suffix}"
+    return str(size)
 
 
 def parse_size(value: str) -> int:

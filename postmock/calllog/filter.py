@@ -1,4 +1,4 @@
-"""Which calls to show: `CallFilter` (the same rules in Python and in the store's SQL),
+"""Which calls to show: `CallFilter` (what the store, the API, streams and `logs` apply),
 and status classes (`404`, `4xx`)."""
 
 from __future__ import annotations
@@ -45,13 +45,8 @@ class CallFilter:
                 + ", ".join(RESPONSE_TYPES)
             )
 
-    @property
-    def status_codes(self) -> tuple[int, int] | None:
-        """The inclusive status-code range to keep, if any."""
-        return self._status_range
-
     def matches(self, record: CallRecord) -> bool:
-        """Tell whether `record` passes this filter (same rules as the SQL query)."""
+        """Tell whether `record` passes this filter."""
         if self.since is not None and record.served_at < self.since:
             return False
         if self.until is not None and record.served_at > self.until:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Final, TypeVar
+from typing import IO, TypeVar
 
 from postmock.calllog.entry import Entry, entry_from_record, record_from_entry
 from postmock.calllog.filter import CallFilter
@@ -26,12 +26,14 @@ from postmock.calllog.pipe import WriterPipe
 from postmock.calllog.record import CallRecord, ResponseType, iso_utc, new_call_id, parse_time
 from postmock.calllog.redact import Redactor
 from postmock.calllog.store import CallStore, Direction
+from postmock.config import (
+    DEFAULT_BODY_CAP,
+    DEFAULT_LOG_DB,
+    DEFAULT_LOG_MAX,
+    DEFAULT_SUBSCRIBER_QUEUE,
+)
 from postmock.errors import LogStoreError
 
-DEFAULT_DB_PATH: Final = Path(".postmock") / "calls.db"
-DEFAULT_MAX_RECORDS: Final = 10_000
-DEFAULT_BODY_CAP: Final = 64 * 1024
-DEFAULT_SUBSCRIBER_QUEUE: Final = 1000
 T = TypeVar("T")
 
 
@@ -122,9 +124,9 @@ class CallLog:
 
     def __init__(
         self,
-        path: str | Path | None = DEFAULT_DB_PATH,
+        path: str | Path | None = DEFAULT_LOG_DB,
         *,
-        max_records: int = DEFAULT_MAX_RECORDS,
+        max_records: int = DEFAULT_LOG_MAX,
         body_cap: int = DEFAULT_BODY_CAP,
         redact: Iterable[str] = (),
         subscriber_queue: int = DEFAULT_SUBSCRIBER_QUEUE,
@@ -292,9 +294,6 @@ class CallLog:
 
 
 __all__ = [
-    "DEFAULT_BODY_CAP",
-    "DEFAULT_DB_PATH",
-    "DEFAULT_MAX_RECORDS",
     "CallFilter",
     "CallLog",
     "CallLogStats",

@@ -21,10 +21,11 @@ from typing import IO, Final
 import postmock
 from postmock.calllog.entry import Entry
 from postmock.calllog.frames import encode_frame
+from postmock.config import DEFAULT_SEND_INTERVAL
 from postmock.errors import LogStoreError
 
 
-def _send_interval(default: float = 0.02) -> float:
+def _send_interval(default: float = DEFAULT_SEND_INTERVAL) -> float:
     try:
         value = float(os.environ.get("POSTMOCK_SEND_INTERVAL", default))
     except ValueError:

@@ -31,6 +31,7 @@ from typing import IO, Final
 from postmock.calllog.entry import Entry, entry_lines
 from postmock.calllog.frames import Frame, FrameReader, is_current
 from postmock.calllog.redact import Redactor
+from postmock.config import DEFAULT_BODY_CAP, DEFAULT_LOG_MAX
 
 _FAILED_BATCH_RETRIES: Final = 3
 
@@ -120,8 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the writer process (`python -m postmock.calllog.writer`)."""
     ap = argparse.ArgumentParser(prog="postmock-calllog-writer")
     ap.add_argument("--db")
-    ap.add_argument("--max-records", type=int, default=10_000)
-    ap.add_argument("--body-cap", type=int, default=64 * 1024)
+    ap.add_argument("--max-records", type=int, default=DEFAULT_LOG_MAX)
+    ap.add_argument("--body-cap", type=int, default=DEFAULT_BODY_CAP)
     ap.add_argument("--redact", action="append", default=[])
     ap.add_argument("--lines-fd", type=int)
     ap.add_argument("--status-fd", type=int)

@@ -31,12 +31,17 @@ from postmock.matching.model import (
     Stage,
 )
 from postmock.matching.paths import PENALTY, PathTemplate, RequestPath, levenshtein, path_rule
-from postmock.matching.query import ExampleQuery, score_query
+from postmock.matching.query import FULL_QUERY, ExampleQuery, score_query
 from postmock.templating.variables import VariableScope
 
 NEAREST = 5
 DEFAULT_CONFIG = MatchConfig()
 BODY_BONUS = 5.0
+#: The base score of every candidate (Postman's algorithm starts each example at 100).
+BASE_SCORE = 100.0
+#: The best a candidate can score before its path rule and body bonus: the base plus a
+#: full query match (`query.FULL_QUERY`).
+BEST_BEFORE_PATH = BASE_SCORE + FULL_QUERY
 _UID = re.compile(r"^[0-9]+-(.+)$")  # `<owner>-<id>`, Postman's uid form
 # Rank of a rejection: the later the stage that dropped an example, the nearer it came.
 _STAGE_RANK: dict[Stage, int] = {
@@ -232,7 +237,10 @@ class MatchIndex:
             for lookup, best_penalty in tiers:
                 # A tier whose best possible score cannot beat the leader is skipped
                 # (a tie is still looked at: the tie-break may favour it).
-                if winners and max(m.score for m in winners) > 110 + best_penalty + bonus:
+                if (
+                    winners
+                    and max(m.score for m in winners) > BEST_BEFORE_PATH + best_penalty + bonus
+                ):
                     break
                 for c in sorted(lookup(ctx.path), key=lambda c: c.example.index):
                     if id(c) in seen:
@@ -292,7 +300,7 @@ class MatchIndex:
         if rule is None:
             return Rejection(c.example, "path", "path differs")
         query = score_query(c.query, ctx.request.query)
-        score = 100.0 + PENALTY[rule] + query.score
+        score = BASE_SCORE + PENALTY[rule] + query.score
         if equal and not ctx.match_body:
             score += BODY_BONUS
         captures = c.path.captures(ctx.path)

@@ -248,9 +248,3 @@ def levenshtein(a: Sequence[str], b: Sequence[str], limit: int | None = None) ->
             return cap + 1
         prev = cur
     return prev[-1]
-
-
-def close_enough(a: str, b: str) -> bool:
-    """Document distance: normalised Levenshtein within FUZZY_RATIO of the longer path."""
-    limit = int(FUZZY_RATIO * max(len(a), len(b)) + 1e-9)
-    return levenshtein(a, b, limit) <= limit

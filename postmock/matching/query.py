@@ -18,6 +18,10 @@ def _decode(text: str) -> str:
     return unquote_plus(text, errors="replace") if ("%" in text or "+" in text) else text
 
 
+#: What a query that matches in full adds to an example's score.
+FULL_QUERY = 10.0
+
+
 @dataclass(frozen=True)
 class ExampleQuery:
     """An example's enabled query parameters, resolved and decoded.
@@ -64,7 +68,7 @@ class QueryScore:
 def score_query(example: ExampleQuery, request: Pairs) -> QueryScore:
     """All match → +10; some → +10×m/(m+p+missing); none → −missing (at most −10)."""
     if example.empty and not request:
-        return QueryScore(10.0, 0, 0, 0)  # Decision: neither side has parameters = all match
+        return QueryScore(FULL_QUERY, 0, 0, 0)  # Decision: neither side has parameters = all match
     ex, req = Counter(example.pairs), Counter(request)
     matched = ex & req
     matches = sum(matched.values())
@@ -85,9 +89,9 @@ def score_query(example: ExampleQuery, request: Pairs) -> QueryScore:
     missing = sum(keys_ex.values()) + sum(keys_req.values()) - 2 * partials
     total = matches + partials + missing
     if matches and matches == total:
-        score = 10.0
+        score = FULL_QUERY
     elif matches:
-        score = 10.0 * matches / total
+        score = FULL_QUERY * matches / total
     else:
         score = -float(min(missing, 10))
     return QueryScore(score, matches, partials, missing, tuple(captures))

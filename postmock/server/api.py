@@ -16,13 +16,11 @@ from postmock.calllog.filter import CallFilter
 from postmock.calllog.log import CallLog, Subscription
 from postmock.calllog.record import RESPONSE_TYPES, CallRecord, ResponseType, parse_time
 from postmock.calllog.store import CallStore, Direction
+from postmock.config import API_PREFIX, CALL_NOT_FOUND, MAX_PAGE
 from postmock.errors import PostmockError
 from postmock.server.app import key_ok
 from postmock.server.responses import json_error
 
-API_PREFIX: Final = "/__postmock/"
-MAX_PAGE: Final = 100
-CALL_NOT_FOUND: Final = "callNotFoundError"
 #: Seconds between keep-alive lines on an idle stream (also how soon a gone client is noticed).
 STREAM_HEARTBEAT: Final = 15.0
 NDJSON: Final = "application/x-ndjson"

@@ -53,10 +53,12 @@ async def serve(
     ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
     announce: bool = True,
+    freeze_gc: bool = False,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start."""
     state = load_state(config)
-    gc.freeze()  # see _settle; no full collection here, start-up time matters more
+    if freeze_gc:  # only a process of our own: an embedding program keeps its own GC
+        gc.freeze()  # see _settle; no full collection here, start-up time matters more
     # Piped output: one plain line per call, written by the call-log writer process (see
     # calllog); on a terminal, the live table here.
     lines = _plain_lines_file(console) if not config.quiet else None
@@ -120,7 +122,8 @@ async def serve(
     if view is not None:
         tasks.append(asyncio.create_task(view.run()))
     if config.reload:
-        tasks.append(asyncio.create_task(_watch(config, app, console, stop, AFTER_START_S)))
+        watch = _watch(config, app, console, stop, AFTER_START_S, freeze_gc=freeze_gc)
+        tasks.append(asyncio.create_task(watch))
     try:
         await stop.wait()
     finally:
@@ -159,6 +162,8 @@ async def _watch(
     console: Console,
     stop: asyncio.Event,
     delay: float = 0.0,
+    *,
+    freeze_gc: bool = False,
 ) -> None:
     """Recompile when a watched file changes; a broken edit keeps the running version."""
     await asyncio.sleep(delay)
@@ -166,17 +171,19 @@ async def _watch(
 
     files = {p.resolve() for p in (config.collection, config.environment, config.globals_file) if p}
     if any(_mtime(p) > app[RUNTIME].state.loaded_at for p in files):
-        await reload(config, app, console)  # edited before the watcher was up
+        await reload(config, app, console, freeze_gc=freeze_gc)  # edited before the watcher
     folders = {p.parent for p in files}
 
     def wanted(_change: object, path: str) -> bool:
         return Path(path).resolve() in files
 
     async for _changes in awatch(*folders, watch_filter=wanted, stop_event=stop, debounce=200):
-        await reload(config, app, console)
+        await reload(config, app, console, freeze_gc=freeze_gc)
 
 
-async def reload(config: ServeConfig, app: web.Application, console: Console) -> bool:
+async def reload(
+    config: ServeConfig, app: web.Application, console: Console, *, freeze_gc: bool = False
+) -> bool:
     """Load the files again and swap the compiled mock in one assignment."""
     try:
         state = await asyncio.get_running_loop().run_in_executor(None, load_state, config)
@@ -185,8 +192,9 @@ async def reload(config: ServeConfig, app: web.Application, console: Console) ->
         console.print(message, highlight=False, soft_wrap=True)
         return False
     app[RUNTIME].state = state
-    gc.unfreeze()  # the old version's objects can be collected again
-    _settle()
+    if freeze_gc:
+        gc.unfreeze()  # the old version's objects can be collected again
+        _settle()
     console.print(
         f"[green]reloaded[/] {state.example_count} examples", highlight=False, soft_wrap=True
     )
@@ -238,4 +246,4 @@ def run_single(
         runner = uvloop.run  # type: ignore[assignment]
     except ImportError:
         pass
-    runner(serve(config, console, ready=ready, announce=announce))
+    runner(serve(config, console, ready=ready, announce=announce, freeze_gc=True))

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from postmock.server.api import API_PREFIX
+from postmock.config import API_PREFIX
 from postmock.server.app import RUNTIME, Runtime, answer_call
 
 

@@ -9,6 +9,7 @@ for the clock-based ones (`CLOCK_NAMES`).
 from __future__ import annotations
 
 import string
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from urllib.parse import quote
@@ -17,8 +18,6 @@ from faker import Faker
 from faker.providers import BaseProvider
 from faker.providers.company.en_US import Provider as _Company
 from faker.providers.lorem.la import Provider as _LatinLorem
-
-from postmock.templating.dynamic import uuid4_text
 
 __all__ = ["GENERATORS", "Generator"]
 
@@ -124,7 +123,8 @@ def _date(start: str, end: str) -> Generator:
 
 
 def _uuid4(f: Faker) -> str:
-    return uuid4_text(f.random.getrandbits(128))  # DynamicValues answers these without Faker
+    # DynamicValues answers these without Faker (`dynamic.uuid4_text`, the same values).
+    return str(uuid.UUID(int=f.random.getrandbits(128), version=4))
 
 
 def _lorem_sentences(f: Faker, low: int, high: int, sep: str) -> str:

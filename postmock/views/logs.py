@@ -20,12 +20,10 @@ from postmock.calllog.entry import plain_line
 from postmock.calllog.filter import CallFilter
 from postmock.calllog.record import CallRecord
 from postmock.calllog.store import CallStore
+from postmock.config import API_PREFIX, CALL_NOT_FOUND, DEFAULT_LOGS_LIMIT, DEFAULT_URL, MAX_PAGE
 from postmock.errors import LogStoreError
-from postmock.server.api import API_PREFIX, CALL_NOT_FOUND, MAX_PAGE
 from postmock.views.render import call_detail, calls_table
 
-DEFAULT_URL = "http://127.0.0.1:3000"
-DEFAULT_LIMIT = 50
 REQUEST_TIMEOUT = 10.0
 #: A stream sends a keep-alive line every 15 s; this much silence means the server is gone.
 STREAM_TIMEOUT = 60.0
@@ -39,7 +37,7 @@ class LogsOptions:
     db: Path | None = None
     follow: bool = False
     json: bool = False
-    limit: int = DEFAULT_LIMIT
+    limit: int = DEFAULT_LOGS_LIMIT
     filter: CallFilter = field(default_factory=CallFilter)
     show: str | None = None
     api_key: str | None = None
@@ -293,4 +291,4 @@ def _follow_live(console: Console, records: Iterator[CallRecord], size: int) -> 
             live.update(table(), refresh=True)
 
 
-__all__ = ["DEFAULT_URL", "DbSource", "HttpSource", "LogsOptions", "open_source", "run_logs"]
+__all__ = ["DbSource", "HttpSource", "LogsOptions", "open_source", "run_logs"]
