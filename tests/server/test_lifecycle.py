@@ -1,0 +1,57 @@
+"""`serve()` run in-process, as an embedding program would: real sockets, raw bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from postmock.config import ServeConfig
+from postmock.server.lifecycle import serve
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_collections"
+
+
+async def raw_status(port: int, request: bytes) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    return int(status_line.split()[1])
+
+
+async def test_one_key_check_for_mock_and_api_even_with_non_utf8_bytes(tmp_path: Path) -> None:
+    config = ServeConfig(
+        collection=SAMPLE / "petstore.postman_collection.json",
+        environment=SAMPLE / "petstore.postman_environment.json",
+        port=0,
+        api_keys=("s3cret",),
+        log_db=tmp_path / "calls.db",
+        reload=False,
+        quiet=True,
+    )
+    frozen_before = gc.get_freeze_count()
+    urls: list[str] = []
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        serve(config, Console(file=io.StringIO()), ready=urls.append, stop=stop)
+    )
+    try:
+        while not urls:
+            assert not task.done(), task.exception()
+            await asyncio.sleep(0.01)
+        port = int(urls[0].rsplit(":", 1)[1])
+        for path in (b"/v1/pets/7", b"/__postmock/health", b"/__postmock/calls"):
+            bad_key = b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nx-api-key: \xff\xfe\r\n\r\n"
+            assert await raw_status(port, bad_key) == 401, path
+            good = b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nx-api-key: s3cret\r\n\r\n"
+            assert await raw_status(port, good) == 200, path
+        # An embedding program's garbage collector is left as it was.
+        assert gc.get_freeze_count() == frozen_before
+    finally:
+        stop.set()
+        await task
