@@ -1,0 +1,99 @@
+"""`postmock logs`: options -> LogsOptions -> postmock.views.logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from postmock.calllog.filter import CallFilter, status_range
+from postmock.calllog.record import parse_time
+from postmock.cli.base import cli, converter, domain_errors
+from postmock.config import DEFAULT_LOGS_LIMIT, DEFAULT_URL
+
+
+def _since(value: str) -> float:
+    return parse_time(value, relative=True)
+
+
+def _status(value: str) -> str:
+    status_range(value)  # raises ValueError on anything but 404 / 4xx
+    return value
+
+
+@cli.command()
+@click.option(
+    "--url",
+    default=DEFAULT_URL,
+    show_default=True,
+    envvar="POSTMOCK_URL",
+    help="A running postmock server to read from.",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="POSTMOCK_LOG_DB",
+    help="Read a call-log store file instead (works after the server stopped).",
+)
+@click.option("-f", "--follow", is_flag=True, help="Keep showing new calls until Ctrl-C.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON call per line (the API's shape).")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(1),
+    default=DEFAULT_LOGS_LIMIT,
+    show_default=True,
+    help="Show the newest N calls.",
+)
+@click.option(
+    "--status",
+    callback=converter(_status),
+    metavar="CODE",
+    help="Only this status code (404) or class (4xx).",
+)
+@click.option("--method", metavar="METHOD", help="Only this request method.")
+@click.option("--path", metavar="TEXT", help="Only paths containing TEXT (case-insensitive).")
+@click.option("--search", metavar="TEXT", help="Only calls with TEXT in path, example or bodies.")
+@click.option(
+    "--since",
+    callback=converter(_since),
+    metavar="TIME",
+    help="Only calls since TIME: ISO-8601, epoch seconds or a duration (15m, 2h).",
+)
+@click.option("--show", metavar="ID", help="Show one call in full.")
+@click.option(
+    "--api-key", envvar="POSTMOCK_API_KEY", metavar="KEY", help="x-api-key for a private server."
+)
+def logs(
+    url: str,
+    db: Path | None,
+    follow: bool,
+    as_json: bool,
+    limit: int,
+    status: str | None,
+    method: str | None,
+    path: str | None,
+    search: str | None,
+    since: float | None,
+    show: str | None,
+    api_key: str | None,
+) -> None:
+    """Show the calls a mock answered: from a running server or its store file."""
+    from postmock.views.logs import LogsOptions, run_logs
+
+    options = LogsOptions(
+        url=url,
+        db=db,
+        follow=follow,
+        json=as_json,
+        limit=limit,
+        filter=CallFilter(since=since, status=status, method=method, path=path, search=search),
+        show=show,
+        api_key=api_key,
+    )
+    with domain_errors():
+        try:
+            run_logs(options, Console())
+        except KeyboardInterrupt:
+            pass  # Ctrl-C ends --follow: a normal way out
