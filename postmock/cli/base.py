@@ -1,13 +1,20 @@
-"""What every command shares: the group, errors -> exit codes, option converters."""
+"""What every command shares: the group, errors -> exit codes, option converters, help.
+
+Every command of the group is a `PostmockCommand`: its `--help` shows each option's
+`POSTMOCK_*` variable, and a bad value that came from one is reported under the
+variable's name, not the option's.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from postmock import __version__
 from postmock.errors import PostmockError
@@ -23,10 +30,65 @@ def domain_errors() -> Iterator[None]:
         raise click.exceptions.Exit(int(exc.exit_code)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def env_source(ctx: click.Context, param: click.Parameter | None) -> str | None:
+    """The environment variable a parameter's value came from, or None."""
+    if not isinstance(param, click.Option) or param.name is None or not param.envvar:
+        return None
+    if ctx.get_parameter_source(param.name) is not ParameterSource.ENVIRONMENT:
+        return None
+    names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar)
+    return next((n for n in names if n in os.environ), names[0])
+
+
+class PostmockCommand(click.Command):
+    """A command whose help names every option's variable and whose errors name it too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, click.Option) and param.envvar:
+                param.show_envvar = True
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.BadParameter as exc:
+            name = env_source(ctx, exc.param)
+            if name is not None:
+                exc.param_hint = f"{name} (environment variable)"
+            elif isinstance(exc.param, click.Option):  # given on the command line: no env hint
+                exc.param_hint = " / ".join(f"'{opt}'" for opt in exc.param.opts)
+            raise
+
+
+class PostmockGroup(click.Group):
+    command_class = PostmockCommand
+
+
+GROUP_EPILOG = """\b
+Examples:
+  postmock serve collection.json -e env.json
+  postmock validate *.postman_collection.json --strict
+  postmock logs --follow
+
+Every option can come from a POSTMOCK_* variable (shown in each command's --help).
+Shell completion: eval "$(_POSTMOCK_COMPLETE=bash_source postmock)" (zsh_source, fish_source).
+"""
+
+
+@click.group(
+    cls=PostmockGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=GROUP_EPILOG,
+)
 @click.version_option(__version__, prog_name="postmock")
 def cli() -> None:
     """Serve a Postman Collection as a local mock server, the way Postman's mocks answer."""
+
+
+def examples(*lines: str) -> str:
+    """A command's epilog: its examples, kept as written by click's help formatter."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def converter(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Parameter, Any], Any]:
@@ -47,6 +109,24 @@ def converter(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Par
 
 def header_list(value: str) -> tuple[str, ...]:
     return tuple(h.strip() for h in value.split(",") if h.strip())
+
+
+class Lines(click.ParamType):
+    """A repeatable option whose variable holds one value per line (values may have spaces).
+
+    `POSTMOCK_VAR="greeting=hello world"` is one assignment; several go on several lines.
+    """
+
+    name = "text"
+
+    def split_envvar_value(self, rv: str) -> list[str]:
+        return [line.lstrip() for line in rv.splitlines() if line.strip()]
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value
+
+
+LINES = Lines()
 
 
 FILE = click.Path(dir_okay=False, path_type=Path)

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from postmock.calllog.filter import CallFilter, status_range
 from postmock.calllog.record import parse_time
-from postmock.cli.base import cli, converter, domain_errors
+from postmock.cli.base import cli, converter, domain_errors, examples
 from postmock.config import DEFAULT_LOGS_LIMIT, DEFAULT_URL
 
 
@@ -22,7 +22,14 @@ def _status(value: str) -> str:
     return value
 
 
-@cli.command()
+EXAMPLES = examples(
+    "postmock logs --follow",
+    "postmock logs --status 4xx --since 15m",
+    "postmock logs --db .postmock/calls.db --json | jq .response.code",
+)
+
+
+@cli.command(epilog=EXAMPLES)
 @click.option(
     "--url",
     default=DEFAULT_URL,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from postmock.cli.base import FILE, cli, converter, domain_errors, header_list
+from postmock.cli.base import FILE, LINES, cli, converter, domain_errors, examples, header_list
 from postmock.config import (
     DEFAULT_BODY_CAP,
     DEFAULT_DELAY,
@@ -24,8 +24,14 @@ from postmock.config import (
 )
 from postmock.templating.variables import parse_assignment
 
+EXAMPLES = examples(
+    "postmock serve collection.json -e env.json",
+    "postmock serve collection.json -p 0 --var baseUrl=http://localhost --delay 3g",
+    "POSTMOCK_PORT=8080 postmock serve collection.json --no-log",
+)
 
-@cli.command()
+
+@cli.command(epilog=EXAMPLES)
 @click.argument("collection", type=FILE)
 @click.option(
     "-e",
@@ -45,10 +51,11 @@ from postmock.templating.variables import parse_assignment
     "--var",
     "variables",
     multiple=True,
+    type=LINES,
     metavar="KEY=VALUE",
     envvar="POSTMOCK_VAR",
     callback=converter(parse_assignment),
-    help="Set a variable; beats every file.",
+    help="Set a variable; beats every file. Repeatable; POSTMOCK_VAR: one per line.",
 )
 @click.option(
     "--host",

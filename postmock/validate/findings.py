@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from postmock.validate.locate import pointer
+
 Severity = Literal["error", "warning"]
 
 
@@ -17,11 +19,19 @@ class Finding:
     message: str
     severity: Severity
     code: str  # schema, load, no-examples, duplicate-name, shadowed, unresolved-variable, ...
+    where: str = ""  # the human path: `Pets › Update pet › Storage failure` ("" = unknown)
+
+    @property
+    def pointer(self) -> str:
+        """The RFC 6901 JSON pointer of `path` (`/item/2/response/0/code`)."""
+        return pointer(self.path)
 
     def to_json(self) -> dict[str, str]:
         return {
             "file": self.file,
             "path": self.path,
+            "pointer": self.pointer,
+            "where": self.where,
             "message": self.message,
             "severity": self.severity,
             "code": self.code,
@@ -35,6 +45,11 @@ class FileReport:
     file: str
     findings: tuple[Finding, ...] = ()
     version: str | None = None
+    strict: bool = False  # warnings fail this file (--strict or its config)
+
+    @property
+    def failed(self) -> bool:
+        return self.errors > 0 or (self.strict and self.warnings > 0)
 
     @property
     def errors(self) -> int:
@@ -76,7 +91,7 @@ class ValidationResult:
     @property
     def failed(self) -> bool:
         """True when the exit code must be 1: any error, or any warning under --strict."""
-        return self.errors > 0 or (self.strict and self.warnings > 0)
+        return any(r.failed for r in self.reports) or (self.strict and self.warnings > 0)
 
     def summary(self) -> str:
         """`3 files, 2 errors, 5 warnings`."""

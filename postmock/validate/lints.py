@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from postmock.collection.model import Collection, Example, Url
-from postmock.matching import MatchConfig, MatchIndex, shadowed_examples
+from postmock.matching import MatchConfig, MatchIndex
 from postmock.templating.variables import VARIABLE, VariableScope
 from postmock.validate.findings import Finding
+from postmock.validate.reach import unreachable
 
 _TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
 _LIST_AT_MOST = 3
@@ -75,14 +76,24 @@ def duplicate_names(ctx: LintContext) -> Iterator[Finding]:
 
 
 def shadowed(ctx: LintContext) -> Iterator[Finding]:
-    """Examples another example always beats: reachable only through an x-mock-* header."""
+    """Examples no routine control header reaches: same route and code as one that wins.
+
+    An example reached by `x-mock-response-code` (or body/header matching) is how Postman
+    mocks are meant to be used and is not reported (`validate/reach.py`).
+    """
     index = MatchIndex.compile(ctx.collection, ctx.scope, MatchConfig())
-    for loser, winner in shadowed_examples(index):
+    for found in unreachable(index):
+        loser, winner = found.example, found.winner
+        if found.headers:
+            only = f"only '{found.how}' reaches it"
+        else:
+            only = "no x-mock-response-* header reaches it (its name is shared and it has no id)"
         yield ctx.warning(
             loser.location,
             "shadowed",
-            f"example {loser.name!r} is never chosen without an x-mock-response-* header: "
-            f"{winner.name!r} ({winner.location}) always wins",
+            f"example {loser.name!r} ({loser.code}) is never chosen by matching: "
+            f"{winner.name!r} ({winner.location}) has the same route and code and always wins; "
+            f"{only}",
         )
 
 
@@ -223,17 +234,18 @@ def content_encodings(ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
-LINTS: tuple[Callable[[LintContext], Iterator[Finding]], ...] = (
-    load_warnings,
-    no_examples,
-    duplicate_names,
-    shadowed,
-    unresolved_variables,
-    invalid_json_bodies,
-    content_encodings,
+#: Every lint, with the one code its findings carry.
+LINTS: tuple[tuple[str, Callable[[LintContext], Iterator[Finding]]], ...] = (
+    ("load", load_warnings),
+    ("no-examples", no_examples),
+    ("duplicate-name", duplicate_names),
+    ("shadowed", shadowed),
+    ("unresolved-variable", unresolved_variables),
+    ("invalid-json-body", invalid_json_bodies),
+    ("content-encoding", content_encodings),
 )
 
 
-def lint(ctx: LintContext) -> list[Finding]:
-    """Every lint's warnings, lint by lint."""
-    return [finding for check in LINTS for finding in check(ctx)]
+def lint(ctx: LintContext, keep: Callable[[str], bool] = lambda code: True) -> list[Finding]:
+    """The warnings of every lint whose code `keep` accepts, lint by lint."""
+    return [finding for code, check in LINTS if keep(code) for finding in check(ctx)]

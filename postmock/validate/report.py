@@ -1,4 +1,4 @@
-"""Render a ValidationResult: Rich on a terminal, plain lines when piped, or one JSON document.
+"""Render a ValidationResult: Rich on a terminal, plain lines when piped, JSON, GitHub, SARIF.
 
 The console is injected; nothing here prints on its own.
 """
@@ -13,9 +13,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from postmock.validate.annotations import github_lines, sarif_text
 from postmock.validate.findings import FileReport, Finding, ValidationResult, plural
+from postmock.validate.locate import escape
 
-Format = Literal["text", "json"]
+Format = Literal["text", "json", "github", "sarif"]
+FORMATS: tuple[Format, ...] = ("text", "json", "github", "sarif")
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
 
@@ -23,6 +26,11 @@ def render(result: ValidationResult, console: Console, fmt: Format = "text") -> 
     """Write `result` to `console` in the requested format."""
     if fmt == "json":
         render_json(result, console)
+    elif fmt == "sarif":
+        console.out(sarif_text(result), highlight=False)
+    elif fmt == "github":
+        for line in github_lines(result):
+            console.out(line, highlight=False)
     elif console.is_terminal:
         render_rich(result, console)
     else:
@@ -35,9 +43,13 @@ def render_json(result: ValidationResult, console: Console) -> None:
 
 
 def plain_line(finding: Finding) -> str:
-    """`FILE:PATH: severity: message [code]`, the compiler-style line grep and editors know."""
-    where = f"{finding.file}:{finding.path}" if finding.path else finding.file
-    return f"{where}: {finding.severity}: {finding.message} [{finding.code}]"
+    """`FILE:PATH: severity: Where: message [code]`, the compiler-style line editors know.
+
+    Always one line: names and messages have their line breaks escaped.
+    """
+    at = f"{finding.file}:{finding.path}" if finding.path else finding.file
+    where = f"{finding.where}: " if finding.where else ""
+    return escape(f"{at}: {finding.severity}: {where}{finding.message} [{finding.code}]")
 
 
 def render_plain(result: ValidationResult, console: Console) -> None:
@@ -80,14 +92,16 @@ def _heading(report: FileReport) -> Text:
 def _table(report: FileReport) -> Table:
     table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, expand=False)
     table.add_column("severity", no_wrap=True)
-    table.add_column("JSON path", style="cyan", overflow="fold")
-    table.add_column("message", overflow="fold")
+    table.add_column("where", overflow="fold", ratio=2)
+    table.add_column("message", overflow="fold", ratio=3)
     table.add_column("code", style="dim", no_wrap=True)
     for finding in report.findings:
+        where = Text(finding.where, style="cyan") if finding.where else Text()
+        where.append(("\n" if finding.where else "") + (finding.path or "(root)"), style="dim")
         table.add_row(
             Text(finding.severity, style=_STYLE[finding.severity]),
-            Text(finding.path or "(root)"),
-            Text(finding.message),
+            where,
+            Text(escape(finding.message)),
             Text(finding.code),
         )
     return table

@@ -1,12 +1,13 @@
 """`postmock validate`: schema validation plus mock-readiness lints, file by file.
 
 A file that is not a collection at all (missing, not JSON, a v1 collection, an environment)
-gets exactly one `load` error; a collection gets its schema errors and its lint warnings.
+gets exactly one `load` error; a collection gets its schema errors and its lint warnings,
+each with its human path, filtered by the file's rules (`settings.py`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +19,46 @@ from postmock.errors import LoadError
 from postmock.templating.variables import VariableScope
 from postmock.validate.findings import FileReport, Finding, ValidationResult
 from postmock.validate.lints import LintContext, lint
+from postmock.validate.locate import Locator
 from postmock.validate.schema import schema_issues, schema_version
+from postmock.validate.settings import RuleFinder, Rules
 
 
 @dataclass(frozen=True)
 class ValidateConfig:
-    """What to check and how: the files, an optional environment, --strict."""
+    """What to check and how: the files, an optional environment, the rules given.
+
+    `select`/`ignore` None means "as the file's configuration says"; `config` names one
+    configuration file for every collection instead of finding each one's nearest.
+    """
 
     files: tuple[Path, ...]
     environment: Path | None = None
     strict: bool = False
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    config: Path | None = None
+    isolated: bool = False  # no configuration file at all
 
 
 def validate(config: ValidateConfig) -> ValidationResult:
-    """Check every file. Raises LoadError only when the --environment file is unusable."""
+    """Check every file. Raises LoadError when --environment or a config file is unusable."""
     environment = load_environment(config.environment) if config.environment else None
-    reports = tuple(validate_file(path, environment) for path in config.files)
-    return ValidationResult(reports, strict=config.strict)
+    finder = None if config.isolated else RuleFinder(config.config)
+    reports = []
+    for path in config.files:
+        rules = finder.for_file(Path(path)) if finder is not None else Rules()
+        rules = rules.merged(config.select, config.ignore, config.strict)
+        reports.append(validate_file(path, environment, rules))
+    return ValidationResult(tuple(reports), strict=config.strict)
 
 
-def validate_file(path: Path | str, environment: Environment | None = None) -> FileReport:
+def validate_file(
+    path: Path | str, environment: Environment | None = None, rules: Rules | None = None
+) -> FileReport:
     """Schema errors and lint warnings of one file, or its one `load` error."""
     file = str(path)
+    rules = rules or Rules()
     try:
         data = read_json(path, "collection")
         collection = collection_from_json(data, file)
@@ -47,13 +66,18 @@ def validate_file(path: Path | str, environment: Environment | None = None) -> F
         return FileReport(file, (Finding(file, exc.where, exc.message, "error", "load"),))
     document, prefix = _unwrap(data)
     version = schema_version(document)
-    findings = [
-        Finding(file, issue.path, issue.message, "error", "schema")
-        for issue in schema_issues(document, version, prefix)
-    ]
+    findings = []
+    if rules.keeps("schema", "error"):
+        findings += [
+            Finding(file, issue.path, issue.message, "error", "schema")
+            for issue in schema_issues(document, version, prefix)
+        ]
     scope = VariableScope.build(collection, environment)
-    findings += lint(LintContext(collection, scope, environment_given=environment is not None))
-    return FileReport(file, tuple(findings), version)
+    context = LintContext(collection, scope, environment_given=environment is not None)
+    findings += lint(context, lambda code: rules.keeps(code, "warning"))
+    locator = Locator(collection)
+    located = tuple(replace(f, where=locator.human(f.path)) for f in findings)
+    return FileReport(file, located, version, rules.strict)
 
 
 def _unwrap(data: Any) -> tuple[Any, str]:

@@ -64,6 +64,12 @@ def doc(*items: dict[str, Any], variables: dict[str, str] | None = None) -> dict
     return out
 
 
+def tenant(name: str, value: str) -> dict[str, Any]:
+    out = ex(name)
+    out["originalRequest"]["header"] = [{"key": "X-Tenant", "value": value}]
+    return out
+
+
 def ct(value: str) -> list[dict[str, Any]]:
     return [{"key": "Content-Type", "value": value}]
 
@@ -111,16 +117,48 @@ CASES: list[tuple[str, Lint, dict[str, Any], dict[str, str], list[tuple[str, str
     ("duplicate-name-unique", duplicate_names, doc(item(ex("A"), ex("B"))), {}, []),
     ("duplicate-name-unnamed", duplicate_names, doc(item(ex(""), ex(""))), {}, []),
     (
-        "shadowed-fires",
+        # A 404 beside a 200 is what x-mock-response-code is for: not reported.
+        "shadowed-quiet-reached-by-code",
         shadowed,
         doc(item(ex("Found", 200), ex("Missing", 404))),
         {},
+        [],
+    ),
+    (
+        "shadowed-fires-same-code",
+        shadowed,
+        doc(item(ex("Found", 200), ex("Missing", 404), ex("Gone", 404))),
+        {},
         [
             (
-                "item[0].response[1]",
-                "'Missing' is never chosen without an x-mock-response-* header: 'Found'",
+                "item[0].response[2]",
+                "'Gone' (404) is never chosen by matching: 'Missing' (item[0].response[1]) has "
+                "the same route and code and always wins; only 'x-mock-response-name: Gone' "
+                "reaches it",
             )
         ],
+    ),
+    (
+        "shadowed-fires-by-id-when-name-is-shared",
+        shadowed,
+        doc(item(ex("A", 200), {**ex("A", 200), "id": "e-2"})),
+        {},
+        [("item[0].response[1]", "only 'x-mock-response-id: e-2' reaches it")],
+    ),
+    (
+        "shadowed-fires-nothing-reaches",
+        shadowed,
+        doc(item(ex("A", 200), ex("A", 200))),
+        {},
+        [("item[0].response[1]", "no x-mock-response-* header reaches it")],
+    ),
+    (
+        # Told apart by a request header: x-mock-match-request-headers reaches the second.
+        "shadowed-quiet-reached-by-header-matching",
+        shadowed,
+        doc(item(tenant("A", "a"), tenant("B", "b"))),
+        {},
+        [],
     ),
     (
         "shadowed-quiet-different-paths",
@@ -352,6 +390,7 @@ def test_each_lint_has_its_code() -> None:
                 headers=[*ct(JSON), {"key": "Content-Encoding", "value": "gzip"}],
             ),
             ex("Dup", 404, url="{{base}}/users"),
+            ex("Other", 404, url="{{base}}/users"),
         ),
         item(name="bare"),
     )

@@ -114,7 +114,7 @@ def test_piped_text_names_file_and_json_path(tmp_path: Path) -> None:
     path = write(tmp_path, "c.json", BROKEN)
     result = run(path)
     assert (
-        f"{path}:item[0].response[0].code: error: expected an integer, got a string"
+        f"{path}:item[0].response[0].code: error: r › OK: expected an integer, got a string"
         in result.output
     )
     assert result.output.rstrip().endswith("1 file, 1 error, 0 warnings")
@@ -161,6 +161,8 @@ def test_json_format(tmp_path: Path) -> None:
     assert {
         "file": bad,
         "path": "item[0].response[0].code",
+        "pointer": "/item/0/response/0/code",
+        "where": "r › OK",
         "message": 'expected an integer, got a string ("200")',
         "severity": "error",
         "code": "schema",

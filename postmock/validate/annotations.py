@@ -1,0 +1,92 @@
+"""`validate --format github` and `--format sarif`: what CI systems read.
+
+GitHub Actions turns `::error file=…,title=…::message` lines into annotations on the run
+and the pull request; SARIF 2.1.0 is what code-scanning tools upload
+(`github/codeql-action/upload-sarif`). Both carry the human path and the JSON path.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from postmock import __version__
+from postmock.validate.findings import Finding, ValidationResult
+from postmock.validate.locate import escape
+from postmock.validate.settings import CODES
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/postmock/postmock/blob/main/docs/validate.md"
+
+
+def _data(text: str) -> str:
+    """A workflow command's message: `%`, CR and LF percent-encoded."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    """A workflow command's property value: as a message, plus `:` and `,`."""
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_line(finding: Finding) -> str:
+    """`::warning file=F,title=postmock shadowed::Where: message (JSON path)`."""
+    where = f"{finding.where}: " if finding.where else ""
+    path = f" ({finding.path})" if finding.path else ""
+    props = f"file={_property(finding.file)},title={_property('postmock ' + finding.code)}"
+    return f"::{finding.severity} {props}::{_data(escape(where + finding.message) + path)}"
+
+
+def github_lines(result: ValidationResult) -> list[str]:
+    """One workflow command per finding, then a plain summary line."""
+    return [github_line(f) for f in result.findings] + [result.summary()]
+
+
+def _uri(file: str) -> str:
+    path = Path(file)
+    return path.resolve().as_uri() if path.is_absolute() else path.as_posix()
+
+
+def _result(finding: Finding) -> dict[str, Any]:
+    logical: dict[str, Any] = {"fullyQualifiedName": finding.path or "(root)", "kind": "object"}
+    if finding.where:
+        logical["name"] = finding.where
+    return {
+        "ruleId": finding.code,
+        "level": finding.severity,
+        "message": {"text": finding.message},
+        "locations": [
+            {
+                "physicalLocation": {"artifactLocation": {"uri": _uri(finding.file)}},
+                "logicalLocations": [logical],
+            }
+        ],
+        "properties": {"jsonPath": finding.path, "jsonPointer": finding.pointer},
+    }
+
+
+def sarif(result: ValidationResult) -> dict[str, Any]:
+    """The whole run as one SARIF 2.1.0 log."""
+    rules = [{"id": code, "shortDescription": {"text": text}} for code, text in CODES.items()]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "postmock",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
+                    }
+                },
+                "results": [_result(f) for f in result.findings],
+            }
+        ],
+    }
+
+
+def sarif_text(result: ValidationResult) -> str:
+    return json.dumps(sarif(result), indent=2, ensure_ascii=False)
