@@ -85,7 +85,7 @@ def _table(path: Path) -> dict[str, Any] | None:
         raise LoadError(f"cannot read the configuration: {exc}", file=path) from None
     except tomllib.TOMLDecodeError as exc:
         raise LoadError(f"not valid TOML: {exc}", file=path) from None
-    where = "validate" if path.name == ".postmock.toml" else "tool.postmock.validate"
+    where = "tool.postmock.validate" if path.name == "pyproject.toml" else "validate"
     table: Any = data
     for key in where.split("."):
         table = table.get(key) if isinstance(table, dict) else None
@@ -142,7 +142,13 @@ class RuleFinder:
     """Rules per collection file: its nearest config (cached per folder), or an explicit one."""
 
     def __init__(self, explicit: Path | None = None) -> None:
-        self._explicit = rules_from(explicit) if explicit is not None else None
+        self._explicit = None
+        if explicit is not None:
+            if _table(explicit) is None:
+                raise LoadError(
+                    "has no [validate] or [tool.postmock.validate] table", file=explicit
+                )
+            self._explicit = rules_from(explicit)
         self._by_folder: dict[Path, Rules] = {}
 
     def for_file(self, file: Path) -> Rules:
