@@ -1,5 +1,5 @@
 """postmock: serve a Postman Collection as a local mock server."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__"]

@@ -17,7 +17,6 @@ from postmock.validate.locate import escape
 from postmock.validate.settings import CODES
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/postmock/postmock/blob/main/docs/validate.md"
 
 
 def _data(text: str) -> str:
@@ -78,7 +77,6 @@ def sarif(result: ValidationResult) -> dict[str, Any]:
                     "driver": {
                         "name": "postmock",
                         "version": __version__,
-                        "informationUri": INFORMATION_URI,
                         "rules": rules,
                     }
                 },

@@ -71,3 +71,24 @@ def test_bad_value_names_where_it_came_from(
     assert named in result.stderr
     assert not_named not in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_script_as_documented(shell: str) -> None:
+    env = {"_POSTMOCK_COMPLETE": f"{shell}_source"}
+    result = CliRunner().invoke(cli, [], prog_name="postmock", env=env)
+    assert result.exit_code == 0
+    assert "_POSTMOCK_COMPLETE" in result.output
+
+
+def test_completion_completes_commands_and_options() -> None:
+    def complete(words: str) -> str:
+        env = {
+            "_POSTMOCK_COMPLETE": "bash_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+        }
+        return CliRunner().invoke(cli, [], prog_name="postmock", env=env).output
+
+    assert "plain,validate" in complete("postmock val")
+    assert "plain,--ignore" in complete("postmock validate --ig")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -213,9 +214,35 @@ def test_render_piped_is_plain_lines() -> None:
     ]
 
 
-def test_pre_commit_hook_is_declared() -> None:
+def hook_pattern() -> str:
     hooks = (Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text("utf-8")
     assert "id: postmock-validate" in hooks
     assert "entry: postmock validate" in hooks
     assert "language: python" in hooks
-    assert r"files: \.postman_collection\.json$" in hooks
+    [line] = [line for line in hooks.splitlines() if line.startswith("  files: ")]
+    return line.removeprefix("  files: ")
+
+
+@pytest.mark.parametrize(
+    ("path", "checked"),
+    [
+        ("My API.postman_collection.json", True),
+        ("api/Pets.postman_collection.json", True),
+        ("collection.json", True),
+        ("api/collection.json", True),
+        ("api.postman.json", True),
+        ("box-collection.json", True),
+        ("orders.collection.json", True),
+        ("postman_collection.json", True),
+        ("postman/collections/Pets.json", True),
+        ("package.json", False),
+        ("tsconfig.json", False),
+        ("env.postman_environment.json", False),
+        ("recollection.json", False),
+        ("collection.json.bak", False),
+        ("PayPal_Public_APIs.json", False),  # widen with `files:` for names like this
+    ],
+)
+def test_pre_commit_hook_file_pattern(path: str, checked: bool) -> None:
+    # pre-commit matches `files` with re.search on the path from the repository root
+    assert (re.search(hook_pattern(), path) is not None) == checked
