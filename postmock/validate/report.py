@@ -6,6 +6,7 @@ The console is injected; nothing here prints on its own.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Literal
 
 from rich import box
@@ -67,6 +68,10 @@ def render_rich(result: ValidationResult, console: Console) -> None:
             console.print(_table(report))
     style = "bold red" if result.failed else "bold green"
     console.print(Text(_summary_text(result), style=style))
+    counts = Counter(f.code for f in result.findings)
+    if len(counts) > 1:
+        by_code = ", ".join(f"{code} {n}" for code, n in counts.most_common())
+        console.print(Text(f"by code: {by_code} (leave one out with --ignore CODE)", style="dim"))
 
 
 def _summary_text(result: ValidationResult) -> str:

@@ -19,7 +19,7 @@ from postmock.errors import LoadError
 from postmock.templating.variables import VariableScope
 from postmock.validate.findings import FileReport, Finding, ValidationResult
 from postmock.validate.lints import LintContext, lint
-from postmock.validate.locate import Locator
+from postmock.validate.locate import Locator, parts
 from postmock.validate.schema import schema_issues, schema_version
 from postmock.validate.settings import RuleFinder, Rules
 
@@ -76,8 +76,14 @@ def validate_file(
     context = LintContext(collection, scope, environment_given=environment is not None)
     findings += lint(context, lambda code: rules.keeps(code, "warning"))
     locator = Locator(collection)
-    located = tuple(replace(f, where=locator.human(f.path)) for f in findings)
-    return FileReport(file, located, version, rules.strict)
+    located = [replace(f, where=locator.human(f.path)) for f in findings]
+    located.sort(key=lambda f: _order(f.path))  # along the file, like a compiler's output
+    return FileReport(file, tuple(located), version, rules.strict)
+
+
+def _order(path: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that puts `item[2]` before `item[10]`, and the root first."""
+    return tuple((0, p) if isinstance(p, int) else (1, p) for p in parts(path) or ())
 
 
 def _unwrap(data: Any) -> tuple[Any, str]:

@@ -179,6 +179,14 @@ RESULT = ValidationResult(
             (
                 Finding("b.json", "info", "missing required property 'schema'", "error", "schema"),
                 Finding("b.json", "", "[not] markup", "warning", "load"),
+                Finding(
+                    "b.json",
+                    "item[0].response[1]",
+                    "example 'Two\nlines' is odd",
+                    "warning",
+                    "shadowed",
+                    "Pets › Get pet › Two\\nlines",
+                ),
             ),
             "2.1",
         ),
@@ -199,9 +207,12 @@ def test_render_terminal() -> None:
         "missing required property 'schema'",
         "(root)",
         "[not] markup",
+        "Pets › Get pet › Two\\nlines",
+        "item[0].response[1]",
+        "example 'Two\\nlines' is odd",
     ):
         assert words in text
-    assert "2 files, 1 error, 1 warning" in text
+    assert "2 files, 1 error, 2 warnings" in text
 
 
 def test_render_piped_is_plain_lines() -> None:
@@ -210,7 +221,9 @@ def test_render_piped_is_plain_lines() -> None:
     assert out.getvalue().splitlines() == [
         "b.json:info: error: missing required property 'schema' [schema]",
         "b.json: warning: [not] markup [load]",
-        "2 files, 1 error, 1 warning",
+        "b.json:item[0].response[1]: warning: Pets › Get pet › Two\\nlines: example 'Two\\nlines'"
+        " is odd [shadowed]",
+        "2 files, 1 error, 2 warnings",
     ]
 
 
