@@ -64,6 +64,15 @@ def add_api_routes(
     app.on_shutdown.append(_end_streams)
 
 
+def add_health_route(app: web.Application, api_keys: Sequence[str] = ()) -> None:
+    """Only `/__postmock/health`, for a server that keeps no call log (`--no-log`).
+
+    Scripts wait for a mock by polling it, so it answers whatever the log settings.
+    """
+    app[API_KEYS] = tuple(key.encode() for key in api_keys)
+    app.router.add_get(API_PREFIX + "health", health)
+
+
 def _error(status: int, name: str, message: str) -> web.Response:
     return json_error(status, name, message)[0]
 
@@ -133,7 +142,10 @@ async def health(request: web.Request) -> web.Response:
     """`GET /__postmock/health`: liveness plus the log's counters."""
     if (denied := _denied(request)) is not None:
         return denied
-    stats = request.app[CALL_LOG].stats()
+    log = request.app.get(CALL_LOG)
+    if log is None:  # --no-log: alive, nothing kept
+        return _json({"status": "ok", "version": __version__, "calls": None, "subscribers": 0})
+    stats = log.stats()
     return _json(
         {
             "status": "ok",
@@ -280,6 +292,7 @@ __all__ = [
     "MAX_PAGE",
     "BadParam",
     "add_api_routes",
+    "add_health_route",
     "parse_filter",
     "parse_page",
 ]

@@ -18,7 +18,7 @@ from rich.console import Console
 from postmock.calllog.log import CallLog
 from postmock.config import ServeConfig
 from postmock.errors import PostmockError, StartupError
-from postmock.server.api import add_api_routes
+from postmock.server.api import add_api_routes, add_health_route
 from postmock.server.app import RUNTIME, create_app
 from postmock.server.runtime import MockRunner
 from postmock.server.state import MockState, load_state
@@ -77,6 +77,8 @@ async def serve(
     def routes(app: web.Application) -> None:
         if log is not None and config.log_db is not None:
             add_api_routes(app, log, config.api_keys, shared=config.workers > 1)
+        else:  # no call log: health still answers (scripts wait for the mock with it)
+            add_health_route(app, config.api_keys)
 
     app = create_app(
         config,

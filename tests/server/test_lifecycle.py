@@ -55,3 +55,31 @@ async def test_one_key_check_for_mock_and_api_even_with_non_utf8_bytes(tmp_path:
     finally:
         stop.set()
         await task
+
+
+async def test_health_answers_without_a_call_log() -> None:
+    """`--no-log` keeps no calls, but scripts still wait for the mock on /__postmock/health."""
+    config = ServeConfig(
+        collection=SAMPLE / "petstore.postman_collection.json",
+        port=0,
+        log_db=None,
+        reload=False,
+        quiet=True,
+    )
+    urls: list[str] = []
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        serve(config, Console(file=io.StringIO()), ready=urls.append, stop=stop)
+    )
+    try:
+        while not urls:
+            assert not task.done(), task.exception()
+            await asyncio.sleep(0.01)
+        port = int(urls[0].rsplit(":", 1)[1])
+        health = b"GET /__postmock/health HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert await raw_status(port, health) == 200
+        calls = b"GET /__postmock/calls HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert await raw_status(port, calls) == 404  # no log, no calls route: a mock miss
+    finally:
+        stop.set()
+        await task
