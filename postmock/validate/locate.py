@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from postmock.collection.model import Collection
 
@@ -75,3 +77,83 @@ class Locator:
             if name is not None:
                 names.append(escape(name))
         return SEPARATOR.join(names)
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$-]*")
+
+
+def _step(path: str, key: str | int) -> str:
+    """`path` one level down, written the way `schema.json_path` writes it."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if _IDENTIFIER.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)}]"
+
+
+def _chain(path: str, prefix: Sequence[str | int]) -> list[str]:
+    """`path` and its ancestors, root first, under `prefix` (the API envelope's key)."""
+    chain = [""]
+    for part in [*prefix, *(parts(path) or [])]:
+        chain.append(_step(chain[-1], part))
+    return chain
+
+
+def line_numbers(text: str, paths: set[str]) -> dict[str, int]:
+    """The 1-based line where the value at each JSON path starts (paths not found: absent).
+
+    One pass over the tokens; only the paths asked for and their ancestors (so a caller
+    can fall back to the nearest one that exists), also inside the API envelope, are kept.
+    """
+    wanted = {p for path in paths for prefix in ([], [ENVELOPE]) for p in _chain(path, prefix)}
+    lines: dict[str, int] = {}
+    # each frame: [path, is_object, next index, key awaiting its value or None]
+    stack: list[list[Any]] = []
+    line, last = 1, 0
+    expect_key = False
+    for m in _JSON_TOKEN.finditer(text):
+        token, start = m.group(), m.start()
+        if token in ",:":
+            if token == ",":
+                if stack and not stack[-1][1]:
+                    stack[-1][2] += 1
+                expect_key = bool(stack) and stack[-1][1]
+            continue
+        if token in "}]":
+            stack.pop()
+            expect_key = False
+            continue
+        if expect_key:  # an object's key
+            stack[-1][3] = json.loads(token) if "\\" in token else token[1:-1]
+            expect_key = False
+            continue
+        line += text.count("\n", last, start)
+        last = start
+        path: str | None
+        if not stack:
+            path = ""
+        elif stack[-1][0] is None:  # inside a value nobody asked about: no paths to build
+            path = None
+        elif stack[-1][1]:
+            path = _step(stack[-1][0], stack[-1][3])
+        else:
+            path = _step(stack[-1][0], stack[-1][2])
+        if path is not None:
+            if path in wanted:
+                lines.setdefault(path, line)
+            else:
+                path = None
+        if token in "{[":
+            stack.append([path, token == "{", 0, None])
+            expect_key = token == "{"
+    return lines
+
+
+def line_of(lines: dict[str, int], path: str) -> int | None:
+    """The line of `path` or its nearest ancestor; lint paths are looked up in an envelope."""
+    for prefix in ([ENVELOPE], []):
+        for candidate in reversed(_chain(path, prefix)[len(prefix) + 1 :]):
+            if candidate in lines:
+                return lines[candidate]
+    return lines.get("")

@@ -60,7 +60,10 @@ def test_sarif_log() -> None:
             "message": {"text": "m"},
             "locations": [
                 {
-                    "physicalLocation": {"artifactLocation": {"uri": "api/c.json"}},
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": "api/c.json"},
+                        "region": {"startLine": 1},  # api/c.json does not exist: line 1
+                    },
                     "logicalLocations": [
                         {
                             "fullyQualifiedName": "item[0].response[1]",
@@ -87,8 +90,14 @@ def broken(tmp_path: Path) -> str:
         ],
     }
     path = tmp_path / "c.postman_collection.json"
-    path.write_text(json.dumps(doc), "utf-8")
+    path.write_text(json.dumps(doc, indent=2), "utf-8")
     return str(path)
+
+
+def code_line(path: str) -> int:
+    lines = Path(path).read_text("utf-8").splitlines()
+    [number] = [n for n, line in enumerate(lines, 1) if '"code": "200"' in line]
+    return number
 
 
 def test_cli_github_format(tmp_path: Path) -> None:
@@ -96,7 +105,8 @@ def test_cli_github_format(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", path, "--format", "github"])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        f"::error file={path},title=postmock schema::Get pet › OK: expected an integer, got a "
+        f"::error file={path},line={code_line(path)},title=postmock schema::Get pet › OK: "
+        "expected an integer, got a "
         'string ("200") (item[0].response[0].code)',
         "1 file, 1 error, 0 warnings",
     ]
@@ -108,5 +118,6 @@ def test_cli_sarif_format(tmp_path: Path) -> None:
     assert result.exit_code == 1
     [found] = json.loads(result.output)["runs"][0]["results"]
     assert found["level"] == "error" and found["ruleId"] == "schema"
-    uri = found["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-    assert uri == Path(path).as_uri()
+    physical = found["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == Path(path).as_uri()
+    assert physical["region"] == {"startLine": code_line(path)} and code_line(path) > 1

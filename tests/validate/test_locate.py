@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from postmock.collection.loader import collection_from_json
-from postmock.validate.locate import Locator, escape, parts, pointer
+from postmock.validate.locate import Locator, escape, line_numbers, line_of, parts, pointer
 
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 
@@ -87,3 +87,37 @@ def test_parts_rejects_what_is_not_a_json_path() -> None:
 )
 def test_escape_keeps_one_line(text: str, expected: str) -> None:
     assert escape(text) == expected
+
+
+TEXT = """{
+  "info": {"name": "x"},
+  "item": [
+    {"name": "a", "response": [
+      {"code": "200", "body": "{\\"item\\": [1]}"}
+    ]}
+  ],
+  "a b": [1,
+    2]
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        pytest.param("", 1, id="root"),
+        pytest.param("item[0].response[0].code", 5, id="value"),
+        pytest.param("item[0].response[0].header", 5, id="missing-falls-back-to-parent"),
+        pytest.param("info.schema", 2, id="missing-property"),
+        pytest.param('["a b"][1]', 9, id="quoted-key"),
+        pytest.param("item[3]", 3, id="missing-index"),
+    ],
+)
+def test_line_of(path: str, line: int) -> None:
+    assert line_of(line_numbers(TEXT, {path}), path) == line
+
+
+def test_line_inside_the_api_envelope() -> None:
+    text = '{"collection": {\n  "info": {},\n  "item": [\n    {"x": 1}]}}'
+    lines = line_numbers(text, {"item[0].x", "collection.info"})
+    assert line_of(lines, "item[0].x") == 4  # a lint's path, written without the envelope
+    assert line_of(lines, "collection.info") == 2  # a schema path, written with it
