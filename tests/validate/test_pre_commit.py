@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,31 @@ def test_hook_blocks_a_broken_collection(tmp_path: Path) -> None:
     assert "api/api.postman.json:item[0].response[0].code: error:" in output
     assert "expected an integer" in output
     assert git(repo, "log", "--oneline", env=env).stdout.count("\n") == 1  # not committed
+
+
+def test_readme_local_hook_snippet(tmp_path: Path) -> None:
+    """The README's `repo: local` snippet, as written, checks a collection by its name."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    start = readme.index("repos:\n  - repo: local")
+    snippet = readme[start : readme.index("```", start)]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "POSTMOCK_"))},
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        # `language: system` runs the postmock installed beside this interpreter
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+    }
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".pre-commit-config.yaml").write_text(snippet, "utf-8")
+    (repo / "collection.json").write_text(collection("200"), "utf-8")
+    (repo / "package.json").write_text("{not json", "utf-8")  # not a collection name: skipped
+    assert git(repo, "init", "-q", env=env).returncode == 0
+    git(repo, "add", "-A", env=env)
+    run = subprocess.run(
+        [str(PRE_COMMIT), "run", "--all-files"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "collection.json:item[0].response[0].code: error:" in run.stdout
+    assert "package.json" not in run.stdout
