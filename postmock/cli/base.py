@@ -72,7 +72,10 @@ Examples:
   postmock logs --follow
 
 Every option can come from a POSTMOCK_* variable (shown in each command's --help).
-Shell completion: eval "$(_POSTMOCK_COMPLETE=bash_source postmock)" (zsh_source, fish_source).
+
+\b
+Shell completion (bash; or zsh_source, fish_source):
+  eval "$(_POSTMOCK_COMPLETE=bash_source postmock)"
 """
 
 
