@@ -98,15 +98,11 @@ def _table(report: FileReport) -> Table:
     table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, expand=False)
     table.add_column("severity", no_wrap=True)
     table.add_column("where", overflow="fold", ratio=2)
-    table.add_column("message", overflow="fold", ratio=3)
-    table.add_column("code", style="dim", no_wrap=True)
+    table.add_column(Text("message [code]"), overflow="fold", ratio=3)
     for finding in report.findings:
         where = Text(finding.where, style="cyan") if finding.where else Text()
         where.append(("\n" if finding.where else "") + (finding.path or "(root)"), style="dim")
-        table.add_row(
-            Text(finding.severity, style=_STYLE[finding.severity]),
-            where,
-            Text(escape(finding.message)),
-            Text(finding.code),
-        )
+        message = Text(escape(finding.message))
+        message.append(f" [{finding.code}]", style="dim")
+        table.add_row(Text(finding.severity, style=_STYLE[finding.severity]), where, message)
     return table
