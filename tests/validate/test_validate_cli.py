@@ -209,7 +209,8 @@ def test_render_terminal() -> None:
         "[not] markup",
         "Pets › Get pet › Two\\nlines",
         "item[0].response[1]",
-        "example 'Two\\nlines' is odd",
+        "example 'Two\\nlines' is odd [shadowed]",
+        "message [code]",
     ):
         assert words in text
     assert "2 files, 1 error, 2 warnings" in text
