@@ -28,6 +28,7 @@ DEFAULT_LOGS_LIMIT = 50
 API_PREFIX = "/__postmock/"
 MAX_PAGE = 100
 CALL_NOT_FOUND = "callNotFoundError"
+AMBIGUOUS_CALL_ID = "ambiguousCallIdError"  # 409: a part of an id that several calls share
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class ServeConfig:
     log_body_cap: int = DEFAULT_BODY_CAP
     redact: tuple[str, ...] = ()
     workers: int = DEFAULT_WORKERS
+    ready_file: Path | None = None  # written with the URL once serving, removed on stop
+    print_url: bool = False  # print only the URL on stdout (everything else on stderr)
 
 
 def parse_delay(value: str) -> int:

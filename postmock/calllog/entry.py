@@ -89,8 +89,12 @@ def _quoted(label: str) -> str:
 def entry_lines(entries: Iterable[Entry]) -> str:
     """The plain line of each entry, each ending in a newline.
 
-    One loop for a whole batch (the writer prints thousands a second): the time up to
-    the second is formatted once per second and each example name is quoted once.
+    `time method path status "request" "response" duration id=…`: the request is the
+    collection's `Folder › Request` (`-` when none answered), the response the example's
+    name, or for a miss or an error why (`no match · nearest: Pets › Get pet · path
+    differs`, `body too large`). One loop for a whole batch (the writer prints thousands
+    a second): the time up to the second is formatted once per second and each label
+    is quoted once.
     """
     out: list[str] = []
     append = out.append
@@ -110,20 +114,35 @@ def entry_lines(entries: Iterable[Entry]) -> str:
         name,
         took,
         delay,
+        request_name,
+        _,
+        detail,
         *_,
     ) in entries:
         millis = int(served_at * 1000)
         if millis // 1000 != second:
             second = millis // 1000
             stamp = iso_utc(served_at)[:-5]  # 2024-05-01T10:00:00 (without .123Z)
-        label = name or (NO_MATCH if kind == "noMatch" else "-")
+        label = response_words(kind, name, detail)
         quoted = _labels.get(label) or _quoted(label)
+        request = (_labels.get(request_name) or _quoted(request_name)) if request_name else "-"
         full_path = f"{path}?{query}" if query else path
         append(
-            f"{stamp}.{millis % 1000:03d}Z {method} {full_path} {status} {quoted} "
+            f"{stamp}.{millis % 1000:03d}Z {method} {full_path} {status} {request} {quoted} "
             f"{format_duration(took, delay)} id={cid}\n"
         )
     return "".join(out)
+
+
+def response_words(kind: str, name: str | None, detail: str | None) -> str:
+    """The example's name, or why there is none, in a few words."""
+    if kind == "noMatch":
+        return f"no match · {detail}" if detail else NO_MATCH
+    if kind == "error":
+        return detail or "error"
+    if kind == "preflight":
+        return name or "CORS preflight"
+    return name or "-"
 
 
 def entry_line(entry: Entry) -> str:

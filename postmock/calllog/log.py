@@ -261,8 +261,10 @@ class CallLog:
         )
 
     async def get(self, call_id: str) -> CallRecord | None:
-        """Return one stored call by id (after a flush)."""
-        return await self._read(lambda store: store.get(call_id))
+        """Return one stored call by id or a unique part of it (after a flush).
+
+        Raises `calllog.ids.AmbiguousCallId` when several calls contain the part."""
+        return await self._read(lambda store: store.lookup(call_id))
 
     async def count(self) -> int:
         """Return how many calls the store holds (all processes)."""

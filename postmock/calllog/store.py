@@ -24,6 +24,7 @@ from typing import Literal, TypeVar
 from postmock.calllog.entry import ID, SERVED_AT, Entry, record_from_entry
 from postmock.calllog.filter import CallFilter
 from postmock.calllog.frames import BlobError, decode_blob, encode_calls
+from postmock.calllog.ids import MIN_PART, SHOWN_CANDIDATES, AmbiguousCallId
 from postmock.calllog.record import CallRecord
 from postmock.errors import LogStoreError
 
@@ -268,6 +269,27 @@ class CallStore:
                     if entry[ID] == call_id:
                         return record_from_entry(entry)
         return None
+
+    def lookup(self, part: str) -> CallRecord | None:
+        """One call by its id or by any part of it of `MIN_PART` or more characters.
+
+        AmbiguousCallId when several calls contain the part. A part cannot say when its
+        call was made, so every kept frame is read (at most `max_records` calls).
+        """
+        exact = self.get(part) if len(part) >= 24 else None
+        if exact is not None or len(part) < MIN_PART:
+            return exact
+        needle = part.lower()
+        found: dict[str, Entry] = {}
+        for row in self._conn.execute(f"SELECT {_FRAME} FROM frames ORDER BY seq DESC"):
+            for entry in self._entries(*row):
+                if needle in entry[ID].lower():
+                    found.setdefault(entry[ID], entry)
+            if len(found) > SHOWN_CANDIDATES:
+                break
+        if len(found) > 1:
+            raise AmbiguousCallId(part, found)
+        return record_from_entry(next(iter(found.values()))) if found else None
 
     def select(
         self,

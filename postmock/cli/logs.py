@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 
 from postmock.calllog.filter import CallFilter, status_range
+from postmock.calllog.ids import check_part
 from postmock.calllog.record import parse_time
 from postmock.cli.base import cli, converter, domain_errors, examples
 from postmock.config import DEFAULT_LOGS_LIMIT, DEFAULT_URL
@@ -68,7 +69,12 @@ EXAMPLES = examples(
     metavar="TIME",
     help="Only calls since TIME: ISO-8601, epoch seconds or a duration (15m, 2h).",
 )
-@click.option("--show", metavar="ID", help="Show one call in full.")
+@click.option(
+    "--show",
+    metavar="ID",
+    callback=converter(check_part),
+    help="Show one call in full: its id, or any unique part of it (4+ characters).",
+)
 @click.option(
     "--api-key", envvar="POSTMOCK_API_KEY", metavar="KEY", help="x-api-key for a private server."
 )

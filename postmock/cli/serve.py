@@ -187,6 +187,18 @@ EXAMPLES = examples(
     envvar="POSTMOCK_WORKERS",
     help="Processes sharing the port (SO_REUSEPORT).",
 )
+@click.option(
+    "--ready-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="POSTMOCK_READY_FILE",
+    help="Write the URL to this file once serving (removed on stop): scripts wait for it.",
+)
+@click.option(
+    "--print-url",
+    is_flag=True,
+    envvar="POSTMOCK_PRINT_URL",
+    help="Print only the URL on stdout once serving; everything else goes to stderr.",
+)
 def serve(
     collection: Path,
     environment: Path | None,
@@ -211,6 +223,8 @@ def serve(
     log_body_cap: int,
     redact: tuple[str, ...],
     workers: int,
+    ready_file: Path | None,
+    print_url: bool,
 ) -> None:
     """Serve COLLECTION's saved examples as a mock HTTP server."""
     config = ServeConfig(
@@ -236,8 +250,13 @@ def serve(
         log_body_cap=log_body_cap,
         redact=redact,
         workers=workers,
+        ready_file=ready_file,
+        print_url=print_url,
     )
     from postmock.server import run  # the server's imports are only paid for by `serve`
 
     with domain_errors():
-        run(config, Console(stderr=False))
+        try:
+            run(config, Console(stderr=print_url))
+        except KeyboardInterrupt:  # a Ctrl-C outside the server's own handling: no traceback
+            raise SystemExit(130) from None

@@ -13,12 +13,13 @@ from aiohttp import web
 
 from postmock import __version__
 from postmock.calllog.filter import CallFilter
+from postmock.calllog.ids import AmbiguousCallId
 from postmock.calllog.log import CallLog, Subscription
 from postmock.calllog.record import RESPONSE_TYPES, CallRecord, ResponseType, parse_time
 from postmock.calllog.store import CallStore, Direction
-from postmock.config import API_PREFIX, CALL_NOT_FOUND, MAX_PAGE
+from postmock.config import AMBIGUOUS_CALL_ID, API_PREFIX, CALL_NOT_FOUND, MAX_PAGE
 from postmock.errors import PostmockError
-from postmock.server.app import key_ok
+from postmock.server.app import RUNTIME, key_ok
 from postmock.server.responses import json_error
 
 #: Seconds between keep-alive lines on an idle stream (also how soon a gone client is noticed).
@@ -53,11 +54,10 @@ def add_api_routes(
     the store file instead of this process's own calls.
     """
     app[CALL_LOG] = log
-    app[API_KEYS] = tuple(key.encode() for key in api_keys)
+    add_health_route(app, api_keys)
     app[STREAMS] = set()
     app[SHARED_STORE] = shared
     app[STOPPING] = asyncio.Event()
-    app.router.add_get(API_PREFIX + "health", health)
     app.router.add_get(API_PREFIX + "calls", list_calls)
     app.router.add_get(API_PREFIX + "calls/stream", stream_calls)  # before {id}
     app.router.add_get(API_PREFIX + "calls/{id}", get_call)
@@ -65,9 +65,9 @@ def add_api_routes(
 
 
 def add_health_route(app: web.Application, api_keys: Sequence[str] = ()) -> None:
-    """Only `/__postmock/health`, for a server that keeps no call log (`--no-log`).
-
-    Scripts wait for a mock by polling it, so it answers whatever the log settings.
+    """Register `/__postmock/health` alone: it answers even with `--no-log`, since scripts
+    wait for the mock by polling it. `add_api_routes` calls this; call it before the
+    catch-all route.
     """
     app[API_KEYS] = tuple(key.encode() for key in api_keys)
     app.router.add_get(API_PREFIX + "health", health)
@@ -139,24 +139,26 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    """`GET /__postmock/health`: liveness plus the log's counters."""
+    """`GET /__postmock/health`: liveness, calls in flight, the log's counters (null: no log)."""
     if (denied := _denied(request)) is not None:
         return denied
     log = request.app.get(CALL_LOG)
-    if log is None:  # --no-log: alive, nothing kept
-        return _json({"status": "ok", "version": __version__, "calls": None, "subscribers": 0})
-    stats = log.stats()
+    stats = log.stats() if log is not None else None
+    runtime = request.app.get(RUNTIME)
     return _json(
         {
             "status": "ok",
             "version": __version__,
-            "calls": {
+            "inFlight": runtime.in_flight if runtime is not None else 0,
+            "calls": None
+            if stats is None
+            else {
                 "written": stats.written,
                 "pending": stats.pending,
                 "dropped": stats.dropped,
                 "lastError": stats.last_error,
             },
-            "subscribers": stats.subscribers,
+            "subscribers": stats.subscribers if stats is not None else 0,
         }
     )
 
@@ -185,6 +187,8 @@ async def get_call(request: web.Request) -> web.Response:
     call_id = request.match_info["id"]
     try:
         record = await request.app[CALL_LOG].get(call_id)
+    except AmbiguousCallId as exc:
+        return _error(409, AMBIGUOUS_CALL_ID, str(exc))
     except PostmockError as exc:
         return _store_error(exc)
     if record is None:

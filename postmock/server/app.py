@@ -52,6 +52,8 @@ class Runtime:
     api_keys: tuple[bytes, ...] = ()
     #: which server answers, in every call record: "<start-up id>@host:port" (set on bind)
     server: str = ""
+    #: mock calls being answered now (a delayed call counts until it is answered)
+    in_flight: int = 0
 
     def emit(self, record: CallRecord) -> None:
         for listener in self.listeners:
@@ -93,18 +95,22 @@ async def handle(request: web.Request) -> web.StreamResponse:
 async def answer_call(rt: Runtime, request: web.BaseRequest) -> web.StreamResponse:
     """Answer one call and hand its record to the call log and listeners; never raises."""
     started = time.perf_counter()
+    rt.in_flight += 1
     try:
-        answer = await _answer(rt, request)
-    except (asyncio.CancelledError, ConnectionError):
-        raise  # the client went away: nothing was served
-    except Exception as exc:
-        # A bug in postmock: still one JSON answer, and still one record in the log.
-        log.exception("error answering %s %s", request.method, request.rel_url)
-        resp, payload = json_error(500, "internalError", f"postmock failed: {exc!r}")
-        answer = Answer(resp, "error", b"", payload, detail="postmock failed (a bug)")
+        try:
+            answer = await _answer(rt, request)
+        except (asyncio.CancelledError, ConnectionError):
+            raise  # the client went away: nothing was served
+        except Exception as exc:
+            # A bug in postmock: still one JSON answer, and still one record in the log.
+            log.exception("error answering %s %s", request.method, request.rel_url)
+            resp, payload = json_error(500, "internalError", f"postmock failed: {exc!r}")
+            answer = Answer(resp, "error", b"", payload, detail="postmock failed (a bug)")
+        if answer.delay_ms:
+            await asyncio.sleep(answer.delay_ms / 1000)
+    finally:
+        rt.in_flight -= 1
     resp, plan = answer.response, answer.plan
-    if answer.delay_ms:
-        await asyncio.sleep(answer.delay_ms / 1000)
     if rt.calls is None and not rt.listeners:
         return resp
     now = time.time()
@@ -195,9 +201,9 @@ async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
             return Answer(_preflight(request, cors_origin or "*"), "preflight", body)
         message = NOT_FOUND["message"] if match.reason == "noMatch" else match.message
         extra = {"header": NOT_FOUND["header"], **_explain(match)}
+        detail = _miss_detail(match, state)
         return _error(
-            cors_origin, 404, NOT_FOUND["name"], message, body, delay_ms, _miss_detail(match),
-            **extra,
+            cors_origin, 404, NOT_FOUND["name"], message, body, delay_ms, detail, **extra,
         )  # fmt: skip
 
     plan = state.plans[match.example.index]
@@ -313,12 +319,14 @@ def _preflight(request: web.BaseRequest, origin: str) -> web.Response:
     return web.Response(status=204, headers=headers)
 
 
-def _miss_detail(miss: Miss) -> str:
-    """A miss in a few words: the nearest example and the stage where it lost."""
+def _miss_detail(miss: Miss, state: MockState) -> str:
+    """A miss in a few words: the nearest request (`Folder › Request`) and where it lost."""
     if miss.reason != "noMatch" or not miss.nearest:
         return miss.message if miss.reason != "noMatch" else "no example near"
-    near = miss.nearest[0]
-    return f"nearest: {near.example.name or near.example.item_name} · {near.stage} differs"
+    near = miss.nearest[0].example
+    plan = state.plans.get(near.index)
+    label = (plan.request_name if plan is not None else "") or near.item_name or near.name
+    return f"nearest: {label} · {miss.nearest[0].stage} differs"
 
 
 def _explain(miss: Miss) -> dict[str, object]:

@@ -21,29 +21,20 @@ from postmock.errors import PostmockError, StartupError
 from postmock.server.api import add_api_routes, add_health_route
 from postmock.server.app import RUNTIME, create_app
 from postmock.server.runtime import MockRunner
-from postmock.server.state import MockState, load_state
+from postmock.server.state import load_state
+from postmock.server.terminal import (
+    announce as announce_start,
+)
+from postmock.server.terminal import (
+    banner_info,
+    clear_ready,
+    print_warnings,
+    signal_ready,
+    stop_serving,
+)
 from postmock.views.live import LiveCallView
 
-MAX_WARNINGS_SHOWN = 10
 AFTER_START_S = 0.5  # background start-up work waits this long after the port is open
-
-
-def banner(config: ServeConfig, state: MockState, url: str) -> str:
-    """The start-up line: what is served, where."""
-    items = len(state.collection.items)
-    private = f", private ({len(config.api_keys)} key(s))" if config.api_keys else ""
-    return (
-        f"postmock serving [bold]{state.collection.name}[/] — {state.example_count} examples "
-        f"from {items} requests{private}\n  listening on [bold cyan]{url}[/]  (Ctrl-C to stop)"
-    )
-
-
-def print_warnings(console: Console, state: MockState) -> None:
-    for w in state.warnings[:MAX_WARNINGS_SHOWN]:
-        console.print(f"[yellow]warning[/] {w}", highlight=False, soft_wrap=True)
-    rest = len(state.warnings) - MAX_WARNINGS_SHOWN
-    if rest > 0:
-        console.print(f"[yellow]… and {rest} more warnings; `postmock validate` lists them all[/]")
 
 
 async def serve(
@@ -106,9 +97,18 @@ async def serve(
     port = _bound_port(runner, config.port)
     url = f"http://{_display_host(config.host)}:{port}"
     app[RUNTIME].server = f"{secrets.token_hex(4)}@{_display_host(config.host)}:{port}"
-    if announce:  # a worker leaves the banner and warnings to its supervisor
-        console.print(banner(config, state, url), highlight=False)
-        print_warnings(console, state)
+    if view is not None:
+        view.header = lambda: banner_info(config, app[RUNTIME].state, url)
+    if announce:  # a worker leaves the banner, warnings and ready signals to its supervisor
+        live_header = view is not None and view.is_terminal
+        announce_start(console, config, state, url, live_header=live_header)
+        try:
+            signal_ready(config, url)
+        except StartupError:
+            await runner.cleanup()
+            if log is not None:
+                await log.close()
+            raise
     if ready is not None:
         ready(url)
 
@@ -129,14 +129,22 @@ async def serve(
     try:
         await stop.wait()
     finally:
-        for sig in signals:  # an embedding loop (tests) gets its own signal handling back
-            loop.remove_signal_handler(sig)
+        if announce:
+            clear_ready(config)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, warm, return_exceptions=True)
-        await runner.cleanup()
-        if log is not None:
-            await log.close()
+        quit_now = asyncio.Event()  # a second Ctrl-C stops waiting for calls in flight
+        for sig in signals:
+            loop.add_signal_handler(sig, quit_now.set)
+        try:
+            in_flight = app[RUNTIME].in_flight
+            await stop_serving(runner.cleanup(), in_flight, quit_now, console if announce else None)
+            if log is not None:
+                await log.close()
+        finally:
+            for sig in signals:  # an embedding loop (tests) gets its own signal handling back
+                loop.remove_signal_handler(sig)
         if announce:
             console.print("postmock stopped", highlight=False)
 

@@ -25,6 +25,7 @@ from rich.console import Console
 from postmock.config import ServeConfig
 from postmock.errors import PostmockError, StartupError
 from postmock.server.state import load_state
+from postmock.views.banner import BannerInfo
 
 READY_TIMEOUT_S = 30.0
 
@@ -52,7 +53,7 @@ def _free_port(host: str) -> int:
 
 def run_workers(config: ServeConfig, console: Console) -> None:
     """Supervise `config.workers` serving processes until a signal; raises PostmockError."""
-    from postmock.server.lifecycle import banner, print_warnings
+    from postmock.server.terminal import announce, banner_info, clear_ready, signal_ready
 
     state = load_state(config)  # a broken file fails here, once, before any fork
     port = config.port or _free_port(config.host)
@@ -74,12 +75,13 @@ def run_workers(config: ServeConfig, console: Console) -> None:
             if message[0] != "ready":
                 raise StartupError(message[1])
             url = message[1]
-        console.print(
-            banner(config, state, url) + f"\n  {config.workers} worker processes", highlight=False
-        )
-        print_warnings(console, state)
-        asyncio.run(_supervise(config, console, [p for p, _ in procs]))
+        live = console.is_terminal and not config.quiet and config.log_db is not None
+        announce(console, config, state, url, live_header=live)
+        signal_ready(config, url)
+        info = banner_info(config, state, url)
+        asyncio.run(_supervise(config, console, [p for p, _ in procs], info))
     finally:
+        clear_ready(config)
         for proc, _ in procs:
             if proc.is_alive():
                 proc.terminate()  # SIGTERM: the worker's clean stop flushes its call log
@@ -88,7 +90,9 @@ def run_workers(config: ServeConfig, console: Console) -> None:
     console.print("postmock stopped", highlight=False)
 
 
-async def _supervise(config: ServeConfig, console: Console, procs: list[Any]) -> None:
+async def _supervise(
+    config: ServeConfig, console: Console, procs: list[Any], info: BannerInfo
+) -> None:
     """Wait for a signal (or a dead worker) while one live table follows the shared store."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -97,7 +101,7 @@ async def _supervise(config: ServeConfig, console: Console, procs: list[Any]) ->
     follow_stop = threading.Event()
     tasks = []
     if not config.quiet and config.log_db is not None:
-        tasks.append(asyncio.create_task(_follow(config.log_db, console, follow_stop)))
+        tasks.append(asyncio.create_task(_follow(config.log_db, console, follow_stop, info)))
     try:
         while not stop.is_set():
             dead = [p for p in procs if not p.is_alive()]
@@ -112,13 +116,13 @@ async def _supervise(config: ServeConfig, console: Console, procs: list[Any]) ->
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _follow(db: Path, console: Console, stop: threading.Event) -> None:
+async def _follow(db: Path, console: Console, stop: threading.Event, info: BannerInfo) -> None:
     """One live table for all workers, fed by following the shared store file."""
     from postmock.calllog.filter import CallFilter
     from postmock.views.live import LiveCallView
     from postmock.views.logs import DbSource
 
-    view = LiveCallView(console)
+    view = LiveCallView(console, header=lambda: info)
     shown = asyncio.create_task(view.run())
     loop = asyncio.get_running_loop()
     reader = ThreadPoolExecutor(1)  # one thread: sqlite connections stay on theirs

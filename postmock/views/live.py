@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Final
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 
 from postmock.calllog.entry import plain_line
 from postmock.calllog.record import CallRecord
+from postmock.views.banner import BannerInfo, Counters, header_panel
 from postmock.views.render import calls_table
 
 MAX_PENDING_LINES: Final = 10_000
 _TABLE_CHROME_LINES: Final = 6  # title, header, rules: what a table needs besides its rows
+_HEADER_LINES: Final = 5  # the header panel: three lines and its border
 
 
 class LiveCallView:
@@ -33,6 +37,7 @@ class LiveCallView:
         *,
         refresh_per_second: float = 4.0,
         title: str = "Calls",
+        header: Callable[[], BannerInfo] | None = None,
     ) -> None:
         self.console = console
         self.title = title
@@ -46,6 +51,9 @@ class LiveCallView:
         self._shown = -1
         self._skipped = 0
         self._terminal = console.is_terminal  # asked once: rich re-checks the fd every time
+        #: what the header panel says, asked at each refresh (a reload changes it); None: none
+        self.header = header
+        self.counters = Counters()
 
     @property
     def is_terminal(self) -> bool:
@@ -55,6 +63,7 @@ class LiveCallView:
     def add(self, record: CallRecord) -> None:
         """Note a call; it appears on the next refresh."""
         self._total += 1
+        self.counters.add(record)
         if self.is_terminal:
             self._rows.append(record)
         else:
@@ -101,25 +110,35 @@ class LiveCallView:
     def _changed(self) -> bool:
         return self._total != self._shown or bool(self._lines)
 
-    def _snapshot(self) -> tuple[list[CallRecord], list[CallRecord], int, int]:
+    def _snapshot(self) -> tuple[list[CallRecord], list[CallRecord], int, int, Counters]:
         """Take what to draw on the loop thread (cheap: at most `size` rows or the new lines)."""
         lines = list(self._lines)
         self._lines.clear()
         skipped, self._skipped = self._skipped, 0
         self._shown = self._total
-        return list(self._rows), lines, skipped, self._total
+        return list(self._rows), lines, skipped, self._total, replace(self.counters)
 
     def _draw(
-        self, rows: list[CallRecord], lines: list[CallRecord], skipped: int, total: int
+        self,
+        rows: list[CallRecord],
+        lines: list[CallRecord],
+        skipped: int,
+        total: int,
+        counters: Counters,
     ) -> None:
         if self._live is not None:
-            room = max(self.console.height - _TABLE_CHROME_LINES, 3)
+            header = self.header
+            chrome = _TABLE_CHROME_LINES + (_HEADER_LINES if header is not None else 0)
+            room = max(self.console.height - chrome, 3)
             shown = rows[-room:]
             title = f"{self.title} — last {len(shown)} of {total}" if total else self.title
-            table = calls_table(shown, title=title)
+            table = calls_table(shown, title=title, width=self.console.width)
             if not shown:
                 table.caption = "waiting for calls…"
-            self._live.update(table, refresh=True)
+            view: RenderableType = table
+            if header is not None:
+                view = Group(header_panel(header(), counters), table)
+            self._live.update(view, refresh=True)
             return
         # Plain lines go out in one write per refresh: no Rich layout per call.
         out = [f"… {skipped} calls not shown (output was blocked)"] if skipped else []

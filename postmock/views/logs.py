@@ -20,7 +20,14 @@ from postmock.calllog.entry import plain_line
 from postmock.calllog.filter import CallFilter
 from postmock.calllog.record import CallRecord
 from postmock.calllog.store import CallStore
-from postmock.config import API_PREFIX, CALL_NOT_FOUND, DEFAULT_LOGS_LIMIT, DEFAULT_URL, MAX_PAGE
+from postmock.config import (
+    AMBIGUOUS_CALL_ID,
+    API_PREFIX,
+    CALL_NOT_FOUND,
+    DEFAULT_LOGS_LIMIT,
+    DEFAULT_URL,
+    MAX_PAGE,
+)
 from postmock.errors import LogStoreError
 from postmock.views.render import call_detail, calls_table
 
@@ -110,6 +117,8 @@ class HttpSource:
             exc.close()
         if exc.code == 401:
             return LogStoreError(f"postmock at {self.url} wants an API key: {message} (--api-key)")
+        if exc.code == 409 and name == AMBIGUOUS_CALL_ID:
+            return LogStoreError(message)
         if exc.code == 404 and name == CALL_NOT_FOUND:
             return CallNotFound(message)
         if exc.code == 404:
@@ -194,8 +203,8 @@ class DbSource:
         return records[::-1]
 
     def get(self, call_id: str) -> CallRecord | None:
-        """One call by id."""
-        return self.store.get(call_id)
+        """One call by id or a unique part of it (AmbiguousCallId when several)."""
+        return self.store.lookup(call_id)
 
     def follow(self, flt: CallFilter, limit: int, stop: threading.Event) -> Iterator[CallRecord]:
         """The history, then new calls as they are written, until `stop` is set."""
@@ -271,7 +280,8 @@ def run_logs(options: LogsOptions, console: Console, stop: threading.Event | Non
                 for record in history:
                     out.line(record)
             elif history:
-                console.print(calls_table(history, title=f"Last {len(history)} calls"))
+                title = f"Last {len(history)} calls"
+                console.print(calls_table(history, title=title, width=console.width))
             else:
                 console.print("[dim]No calls recorded yet.[/]")
     finally:
@@ -283,7 +293,7 @@ def _follow_live(console: Console, records: Iterator[CallRecord], size: int) -> 
 
     def table() -> Any:
         title = f"Last {len(rows)} calls — following (Ctrl-C to stop)"
-        return calls_table(rows, title=title)
+        return calls_table(rows, title=title, width=console.width)
 
     with Live(table(), console=console, auto_refresh=False, redirect_stderr=False) as live:
         for record in records:

@@ -15,14 +15,16 @@ from rich.text import Text
 
 from postmock.calllog.record import NO_MATCH, CallRecord, Headers, iso_utc
 from postmock.calllog.record import duration_text as _duration
-
-STATUS_STYLES: Final = {1: "white", 2: "green", 3: "cyan", 4: "yellow", 5: "red"}
-#: Plain lines waiting for a blocked terminal, beyond which the oldest are skipped.
-
-
-def status_style(code: int) -> str:
-    """Colour for a status code: 2xx green, 3xx cyan, 4xx yellow, 5xx red."""
-    return STATUS_STYLES.get(code // 100, "magenta")
+from postmock.views.cells import (
+    MIN_COLUMN,
+    id_cell,
+    path_cell,
+    request_cell,
+    response_cell,
+    share,
+    status_cell,
+    status_style,
+)
 
 
 def clock(epoch: float) -> str:
@@ -39,24 +41,70 @@ def response_label(record: CallRecord) -> Text:
     return Text(f"({record.response_type})", style="dim")
 
 
-def calls_table(records: Iterable[CallRecord], *, title: str | None = None) -> Table:
-    """A table of calls, one row each, in the order given."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, expand=False, title_justify="left")
-    table.add_column("Time", style="dim", no_wrap=True)
-    table.add_column("Method", style="bold", no_wrap=True)
-    table.add_column("Path", overflow="fold")
-    table.add_column("Status", justify="right", no_wrap=True)
-    table.add_column("Response", overflow="fold")
-    table.add_column("Duration", justify="right", style="dim", no_wrap=True)
-    for record in records:
-        table.add_row(
-            clock(record.served_at),
-            record.method,
-            Text(record.full_path),
-            Text(str(record.status_code), style=status_style(record.status_code)),
-            response_label(record),
-            _duration(record),
+#: Below these console widths the table leaves out the time, and then the duration.
+NO_TIME_BELOW: Final = 120
+NO_DURATION_BELOW: Final = 100
+#: How the width left over is shared between path, request and response.
+_WEIGHTS: Final = [5, 3, 3]
+
+
+def calls_table(
+    records: Iterable[CallRecord], *, title: str | None = None, width: int | None = None
+) -> Table:
+    """A table of calls, one line each, in the order given.
+
+    Each row says which request and example answered (or the nearest one and why it
+    missed, or the error's reason) and shows the short id `logs --show` takes. Given the
+    console `width`, long paths and names lose their middle (`views.cells.MiddleCut`) so
+    that every call stays one line, and a narrow console drops the time, then the duration.
+    """
+    rows = [
+        (
+            clock(r.served_at),
+            id_cell(r),
+            r.method,
+            path_cell(r),
+            status_cell(r),
+            request_cell(r),
+            response_cell(r),
+            _duration(r),
         )
+        for r in records
+    ]
+    keep = [0, 1, 2, 3, 4, 5, 6, 7]
+    if width is not None and width < NO_TIME_BELOW:
+        keep.remove(0)
+    if width is not None and width < NO_DURATION_BELOW:
+        keep.remove(7)
+    heads = ["Time", "ID", "Method", "Path", "Status", "Request", "Response", "Duration"]
+    natural = [max([len(heads[i])] + [len(str(row[i])) for row in rows]) for i in range(8)]
+    flex_widths: list[int | None] = [None, None, None]
+    if width is not None:
+        fixed = sum(natural[i] for i in keep if i not in (3, 5, 6))
+        room = width - fixed - 3 * (len(keep) - 1)  # a pad, the rule, a pad
+        flex_widths = list(share([natural[3], natural[5], natural[6]], _WEIGHTS, room, MIN_COLUMN))
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        expand=False,
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
+    columns = {
+        0: dict(header="Time", style="dim", no_wrap=True),
+        1: dict(header="ID", no_wrap=True),
+        2: dict(header="Method", style="bold", no_wrap=True),
+        3: dict(header="Path", width=flex_widths[0], no_wrap=True),
+        4: dict(header="Status", justify="right", no_wrap=True),
+        5: dict(header="Request", width=flex_widths[1], no_wrap=True),
+        6: dict(header="Response", width=flex_widths[2], no_wrap=True),
+        7: dict(header="Duration", justify="right", style="dim", no_wrap=True),
+    }
+    for i in keep:
+        table.add_column(**columns[i])  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*(row[i] for i in keep))
     return table
 
 
@@ -115,6 +163,10 @@ def call_detail(record: CallRecord) -> RenderableType:
         f"type {record.response_type}",
         style="dim",
     )
+    if record.request_name:
+        summary.append(f"  ({record.request_name})", style="dim")
+    if record.detail:
+        facts.append(f"\n{record.detail}", style="yellow")
     request = _message_panel("Request", record.request_headers, record.request_body)
     response = _message_panel("Response", record.response_headers, record.response_body)
     return Group(summary, facts, request, response)

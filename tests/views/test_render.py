@@ -12,6 +12,7 @@ from rich.text import Text
 
 from postmock.calllog.entry import plain_line
 from postmock.calllog.record import NO_MATCH, CallRecord
+from postmock.views.banner import BannerInfo
 from postmock.views.live import LiveCallView
 from postmock.views.render import call_detail, calls_table, status_style
 
@@ -48,13 +49,15 @@ def test_calls_table_rows_and_colours() -> None:
     table = calls_table(sample(), title="Calls")
     assert [c.header for c in table.columns] == [
         "Time",
+        "ID",
         "Method",
         "Path",
         "Status",
+        "Request",
         "Response",
         "Duration",
     ]
-    status_cells = list(table.columns[3].cells)
+    status_cells = list(table.columns[4].cells)
     assert [(str(c), c.style) for c in status_cells if isinstance(c, Text)] == [
         ("200", "green"),
         ("301", "cyan"),
@@ -80,6 +83,22 @@ def test_calls_table_piped_has_no_escape_codes() -> None:
     assert NO_MATCH in buffer.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("width", "headers"),
+    [
+        (140, ["Time", "ID", "Method", "Path", "Status", "Request", "Response", "Duration"]),
+        (110, ["ID", "Method", "Path", "Status", "Request", "Response", "Duration"]),
+        (80, ["ID", "Method", "Path", "Status", "Request", "Response"]),
+    ],
+)
+def test_narrow_consoles_drop_time_then_duration(width: int, headers: list[str]) -> None:
+    table = calls_table(sample(), width=width)
+    assert [c.header for c in table.columns] == headers
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None).print(table)
+    assert max(len(line) for line in buffer.getvalue().splitlines()) <= width
+
+
 def test_plain_line() -> None:
     rec = record(
         method="PUT",
@@ -93,10 +112,17 @@ def test_plain_line() -> None:
         delay_ms=300,
     )
     assert plain_line(rec) == (
-        '2024-05-01T10:00:00.500Z PUT /a?b=1 404 "No matching requests" '
+        '2024-05-01T10:00:00.500Z PUT /a?b=1 404 - "No matching requests" '
         f"2.0 ms (+300 delay) id={rec.id}"
     )
-    assert '"Get one"' in plain_line(record(response_name="Get one"))
+    named = record(response_name="response", request_name="repos › Get a repository")
+    assert ' 200 "repos › Get a repository" "response" ' in plain_line(named)
+    miss = record(status_code=404, response_type="noMatch", response_name=None,
+                  detail="nearest: Pets › Get pet · path differs")  # fmt: skip
+    assert ' 404 - "no match · nearest: Pets › Get pet · path differs" ' in plain_line(miss)
+    error = record(status_code=413, response_type="error", response_name=None,
+                   detail="body too large")  # fmt: skip
+    assert ' 413 - "body too large" ' in plain_line(error)
 
 
 @pytest.mark.parametrize("tty", [True, False], ids=["tty", "piped"])
@@ -169,3 +195,19 @@ async def test_live_view_run_is_cancellable_and_draws_once_more() -> None:
     view.add(record(path="/late"))
     await view.stop()
     assert "/late" in buffer.getvalue()
+
+
+@pytest.mark.asyncio
+async def test_live_view_keeps_a_header_panel_with_counters() -> None:
+    out, buffer = console(tty=True)
+    info = BannerInfo(collection="Pet Store", url="http://127.0.0.1:3000", examples=9, requests=5)
+    view = LiveCallView(out, size=10, header=lambda: info)
+    for rec in sample():  # 4 calls: 1 miss, 1 error
+        view.add(rec)
+    view.start()
+    await view.stop()
+    text = ANSI.sub("", buffer.getvalue())
+    assert "Pet Store — 9 examples from 5 requests" in text
+    assert "listening on http://127.0.0.1:3000" in text
+    assert re.search(r"calls 4\s+misses 1\s+errors 1", text)
+    assert text.index("listening on") < text.index("/users?page=2")  # above the table
