@@ -54,6 +54,8 @@ def label_cut(label: str, width: int) -> str:
     folder, sep, name = label.rpartition(" › ")
     if sep and len(name) + len(sep) + 2 <= width:
         return folder[: width - len(name) - len(sep) - 1] + ELLIPSIS + sep + name
+    if len(name) <= width:
+        return name
     return name[: width - 1] + ELLIPSIS if width > 0 else ""
 
 
@@ -110,6 +112,22 @@ class LabelCut(MiddleCut):
         return label_cut(self.text, width)
 
 
+class ReasonCut(MiddleCut):
+    """`nearest: Folder › Request · path differs`: the reason at the end is kept whole,
+    the nearest request's label shrinks like a `LabelCut`."""
+
+    def cut(self, width: int) -> str:
+        """The reason in `width` cells."""
+        if len(self.text) <= width:
+            return self.text
+        head, sep, tail = self.text.rpartition(" · ")
+        prefix = "nearest: "
+        if not sep or not head.startswith(prefix) or len(prefix + sep + tail) + 4 > width:
+            return middle_cut(self.text, width)
+        room = width - len(prefix) - len(sep) - len(tail)
+        return prefix + label_cut(head[len(prefix) :], room) + sep + tail
+
+
 def id_cell(record: CallRecord) -> Text:
     """The short id that `postmock logs --show` accepts."""
     return Text(short_id(record.id), style="dim")
@@ -138,7 +156,7 @@ _RESPONSE_STYLES: Final = {"noMatch": "italic yellow", "error": "red", "prefligh
 def response_cell(record: CallRecord) -> MiddleCut:
     """The example that answered, or why none did: the nearest example, the error's reason."""
     if record.response_type == "noMatch" and record.detail:
-        return MiddleCut(record.detail, _RESPONSE_STYLES["noMatch"])  # 404 says "no match"
+        return ReasonCut(record.detail, _RESPONSE_STYLES["noMatch"])  # 404 says "no match"
     words = response_words(record.response_type, record.response_name, record.detail)
     return MiddleCut(words, _RESPONSE_STYLES.get(record.response_type, ""))
 
@@ -146,6 +164,7 @@ def response_cell(record: CallRecord) -> MiddleCut:
 __all__ = [
     "LabelCut",
     "MiddleCut",
+    "ReasonCut",
     "id_cell",
     "label_cut",
     "middle_cut",

@@ -45,7 +45,7 @@ def response_label(record: CallRecord) -> Text:
 NO_TIME_BELOW: Final = 120
 NO_DURATION_BELOW: Final = 100
 #: How the width left over is shared between path, request and response.
-_WEIGHTS: Final = [5, 3, 3]
+_WEIGHTS: Final = [4, 4, 3]
 
 
 def calls_table(

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from postmock.calllog.ids import short_id
 from postmock.calllog.record import NO_MATCH
-from postmock.views.cells import middle_cut, response_cell
+from postmock.views.cells import ReasonCut, label_cut, middle_cut, response_cell
 from postmock.views.render import calls_table
 
 LONG = "/repos/octocat/hello-world/pulls/1347/comments/98765/reactions?per_page=100&page=3"
@@ -75,3 +75,27 @@ def test_miss_and_error_rows_say_why() -> None:
     Console(file=buffer, width=160, color_system=None).print(calls_table([miss, error], width=160))
     assert "nearest: Pets › Get pet · path differs" in buffer.getvalue()
     assert "bad x-mock-response-delay" in buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("label", "width", "expected"),
+    [
+        pytest.param("pulls › Get a pull request", 40, "pulls › Get a pull request", id="fits"),
+        pytest.param(
+            "actions › Get workflow usage", 25, "act… › Get workflow usage", id="folder-first"
+        ),
+        pytest.param("misc › Get rate limit status", 12, "Get rate li…", id="then-name-end"),
+    ],
+)
+def test_label_cut_keeps_the_request_name(label: str, width: int, expected: str) -> None:
+    assert label_cut(label, width) == expected
+    assert len(label_cut(label, width)) <= width
+
+
+def test_miss_reason_keeps_the_stage_whole() -> None:
+    cell = ReasonCut("nearest: emojis › Get emojis · method differs")
+    assert cell.cut(46) == "nearest: emojis › Get emojis · method differs"
+    assert cell.cut(43) == "nearest: emo… › Get emojis · method differs"
+    assert cell.cut(37) == "nearest: Get emojis · method differs"
+    assert cell.cut(34) == "nearest: Get emo… · method differs"
+    assert cell.cut(20) == middle_cut(cell.text, 20)  # too narrow to keep the reason whole
