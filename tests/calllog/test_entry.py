@@ -73,9 +73,10 @@ def test_entry_line_is_the_records_plain_line() -> None:
     record = record_from_entry(entry)
     assert entry_line(entry) == plain_line(record)
     assert entry_line(entry) == (
-        '2024-05-01T10:00:00.500Z GET /users?a=1 200 "OK" 1.2 ms id=0190a1b2c3d40001deadbeef'
+        '2024-05-01T10:00:00.500Z GET /users?a=1 200 "Users › List users" "OK" 1.2 ms '
+        "id=0190a1b2c3d40001deadbeef"
     )
     assert record_from_entry(entry_from_record(record)) == record
     unmatched = CallRecord("i", 0.0, "GET", "/x", status_code=404, response_type="noMatch")
-    assert '404 "No matching requests" 0.0 ms (+' not in plain_line(unmatched)
-    assert '404 "No matching requests" 0.0 ms id=i' in plain_line(unmatched)
+    assert '404 - "No matching requests" 0.0 ms (+' not in plain_line(unmatched)
+    assert '404 - "No matching requests" 0.0 ms id=i' in plain_line(unmatched)

@@ -533,6 +533,6 @@ async def test_records_say_which_request_which_server_and_why(make_client: MakeC
     hit, miss, bad = seen
     assert (hit.request_name, hit.detail) == ("List users", None)
     assert miss.request_name is None
-    assert miss.detail == "nearest: Healthy · method differs"
+    assert miss.detail == "nearest: Plain · method differs"  # the request, not its example
     assert bad.detail == "bad x-mock-response-delay"
     assert {r.server for r in seen} == {"abc@127.0.0.1:3000"}
