@@ -52,7 +52,7 @@ def label_cut(label: str, width: int) -> str:
     if len(label) <= width:
         return label
     folder, sep, name = label.rpartition(" › ")
-    if sep and len(name) + len(sep) + 2 <= width:
+    if sep and len(name) + len(sep) + 4 <= width:  # at least 3 characters of the folder
         return folder[: width - len(name) - len(sep) - 1] + ELLIPSIS + sep + name
     if len(name) <= width:
         return name
@@ -122,10 +122,14 @@ class ReasonCut(MiddleCut):
             return self.text
         head, sep, tail = self.text.rpartition(" · ")
         prefix = "nearest: "
-        if not sep or not head.startswith(prefix) or len(prefix + sep + tail) + 4 > width:
+        if not sep or not head.startswith(prefix):
             return middle_cut(self.text, width)
-        room = width - len(prefix) - len(sep) - len(tail)
-        return prefix + label_cut(head[len(prefix) :], room) + sep + tail
+        label = head[len(prefix) :]
+        for start in (prefix, ""):  # narrow: the yellow 404 already says it missed
+            room = width - len(start) - len(sep) - len(tail)
+            if room >= MIN_CUT_WIDTH:
+                return start + label_cut(label, room) + sep + tail
+        return middle_cut(self.text, width)
 
 
 def id_cell(record: CallRecord) -> Text:

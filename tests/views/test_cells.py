@@ -98,4 +98,6 @@ def test_miss_reason_keeps_the_stage_whole() -> None:
     assert cell.cut(43) == "nearest: emo… › Get emojis · method differs"
     assert cell.cut(37) == "nearest: Get emojis · method differs"
     assert cell.cut(34) == "nearest: Get emo… · method differs"
+    assert cell.cut(28) == "Get emojis · method differs"  # narrow: the 404 says it missed
+    assert cell.cut(26) == "Get emoj… · method differs"
     assert cell.cut(20) == middle_cut(cell.text, 20)  # too narrow to keep the reason whole
