@@ -125,10 +125,12 @@ class ReasonCut(MiddleCut):
         if not sep or not head.startswith(prefix):
             return middle_cut(self.text, width)
         label = head[len(prefix) :]
-        for start in (prefix, ""):  # narrow: the yellow 404 already says it missed
-            room = width - len(start) - len(sep) - len(tail)
+        short = tail.removesuffix(" differs")
+        # Narrower and narrower: the yellow 404 already says it missed, "path" says enough.
+        for start, end in ((prefix, tail), ("", tail), ("", short)):
+            room = width - len(start) - len(sep) - len(end)
             if room >= MIN_CUT_WIDTH:
-                return start + label_cut(label, room) + sep + tail
+                return start + label_cut(label, room) + sep + end
         return middle_cut(self.text, width)
 
 

@@ -81,7 +81,7 @@ def calls_table(
     flex_widths: list[int | None] = [None, None, None]
     if width is not None:
         fixed = sum(natural[i] for i in keep if i not in (3, 5, 6))
-        room = width - fixed - 3 * (len(keep) - 1)  # a pad, the rule, a pad
+        room = width - fixed - 2 * (len(keep) - 1)  # the rule's blank and one pad
         flex_widths = list(share([natural[3], natural[5], natural[6]], _WEIGHTS, room, MIN_COLUMN))
     table = Table(
         title=title,
@@ -90,6 +90,7 @@ def calls_table(
         title_justify="left",
         show_edge=False,
         pad_edge=False,
+        padding=(0, 1, 0, 0),
     )
     columns = {
         0: dict(header="Time", style="dim", no_wrap=True),

@@ -100,4 +100,5 @@ def test_miss_reason_keeps_the_stage_whole() -> None:
     assert cell.cut(34) == "nearest: Get emo… · method differs"
     assert cell.cut(28) == "Get emojis · method differs"  # narrow: the 404 says it missed
     assert cell.cut(26) == "Get emoj… · method differs"
-    assert cell.cut(20) == middle_cut(cell.text, 20)  # too narrow to keep the reason whole
+    assert cell.cut(20) == "Get emojis · method"
+    assert cell.cut(12) == middle_cut(cell.text, 12)  # too narrow to keep the reason whole
