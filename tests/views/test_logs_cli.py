@@ -16,6 +16,7 @@ from rich.console import Console
 
 from postmock.calllog.entry import entry_from_record, plain_line
 from postmock.calllog.filter import CallFilter
+from postmock.calllog.ids import short_id
 from postmock.calllog.record import NO_MATCH, CallRecord
 from postmock.calllog.store import CallStore
 from postmock.cli import cli
@@ -103,7 +104,7 @@ def test_show_one_call_in_full(store: tuple[Path, list[CallRecord]]) -> None:
 
 
 def test_tty_gets_a_rich_table(store: tuple[Path, list[CallRecord]]) -> None:
-    path, _ = store
+    path, records = store
     buffer = io.StringIO()
     console = Console(file=buffer, width=100, force_terminal=True)
     run_logs(LogsOptions(db=path), console)
@@ -111,6 +112,7 @@ def test_tty_gets_a_rich_table(store: tuple[Path, list[CallRecord]]) -> None:
     assert "\x1b[" in text
     assert "Last 4 calls" in text
     assert NO_MATCH in text
+    assert all(short_id(r.id) in text for r in records)  # the ids `--show` takes
 
 
 def test_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
@@ -164,6 +166,12 @@ def test_url_show(server: ServerThread) -> None:
     assert "POST /one" in out and '"a": [' in out
     code, _, err = invoke("--url", server.url, "--show", "missing-id")
     assert code == 1 and "no call with id 'missing-id'" in err
+    code, out, _ = invoke("--url", server.url, "--show", short_id(call_id))
+    assert code == 0 and "POST /one" in out
+    server.call("/two")
+    code, _, err = invoke("--url", server.url, "--show", call_id[-8:])  # every call has it
+    assert code == 1 and "is ambiguous" in err
+    assert len(err.strip().splitlines()) == 1, err
 
 
 def test_url_needs_the_api_key(tmp_path: Path) -> None:
