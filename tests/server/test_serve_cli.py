@@ -192,3 +192,21 @@ def test_port_in_use_exits_3(busy_port: int, tmp_path: Path) -> None:
     assert "in use" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_ready_options_reach_the_config(captured: list[ServeConfig], tmp_path: Path) -> None:
+    result = invoke([str(PETSTORE), "--ready-file", str(tmp_path / "r"), "--print-url"])
+    assert result.exit_code == 0, result.output
+    assert (captured[0].ready_file, captured[0].print_url) == (tmp_path / "r", True)
+
+
+def test_unwritable_ready_file_exits_3(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    ready = tmp_path / "file" / "ready"  # its folder is a file
+    args = [str(PETSTORE), "--port", "0", "--ready-file", str(ready),
+            "--no-reload", "--quiet", "--no-log"]  # fmt: skip
+    result = invoke(args)
+    assert result.exit_code == 3, result.output
+    assert "cannot write the ready file" in result.stderr and str(ready) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
