@@ -321,8 +321,12 @@ def _preflight(request: web.BaseRequest, origin: str) -> web.Response:
 
 def _miss_detail(miss: Miss, state: MockState) -> str:
     """A miss in a few words: the nearest request (`Folder › Request`) and where it lost."""
-    if miss.reason != "noMatch" or not miss.nearest:
-        return miss.message if miss.reason != "noMatch" else "no example near"
+    if miss.reason != "noMatch":
+        return miss.message  # no example with that x-mock-response-name / -id
+    if not miss.nearest:
+        # the engine misses without candidates on an unusable code header, or far away
+        bad_code = miss.message.startswith("x-mock-response-code")
+        return "bad x-mock-response-code" if bad_code else "no example near"
     near = miss.nearest[0].example
     plan = state.plans.get(near.index)
     label = (plan.request_name if plan is not None else "") or near.item_name or near.name

@@ -530,9 +530,13 @@ async def test_records_say_which_request_which_server_and_why(make_client: MakeC
     await client.get("/v1/users")
     await client.delete("/v1/health")
     await client.get("/v1/users", headers={"x-mock-response-delay": "soon"})
-    hit, miss, bad = seen
+    await client.get("/v1/users", headers={"x-mock-response-code": "abc"})
+    await client.get("/v1/users", headers={"x-mock-response-code": "418"})
+    hit, miss, bad, bad_code, no_such_code = seen
     assert (hit.request_name, hit.detail) == ("List users", None)
     assert miss.request_name is None
     assert miss.detail == "nearest: Plain · method differs"  # the request, not its example
     assert bad.detail == "bad x-mock-response-delay"
+    assert bad_code.detail == "bad x-mock-response-code"
+    assert no_such_code.detail == "nearest: List users · code differs"
     assert {r.server for r in seen} == {"abc@127.0.0.1:3000"}
