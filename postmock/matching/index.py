@@ -367,6 +367,11 @@ class MatchIndex:
 
     # -- an example's own request ---------------------------------------------------------
 
+    def route_of(self, example: Example) -> tuple[str, str]:
+        """The method and path an example answers, variables resolved (`GET /v1/pets/:petId`)."""
+        c = self._by_example[id(example)]
+        return c.method, c.path.display
+
     def request_for(self, example: Example) -> IncomingRequest:
         """The request an example answers, as a client would send it (no x-mock-* headers)."""
         return _own_request(self._by_example[id(example)])

@@ -58,7 +58,7 @@ def announce(
     """Print the banner (unless the live table's header panel shows it), routes, warnings."""
     if not live_header:
         console.print(banner(config, state, url), highlight=False)
-    served = routes(state.collection)
+    served = routes(state.collection, state.index)
     if console.is_terminal:
         console.print(routes_renderable(served), highlight=False)
     else:

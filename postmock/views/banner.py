@@ -18,6 +18,7 @@ from rich.text import Text
 
 from postmock.calllog.record import CallRecord
 from postmock.collection.model import Collection
+from postmock.matching import MatchIndex
 from postmock.views.cells import MiddleCut
 
 #: Up to this many routes are listed in full; more are folded to `ROUTES_SHOWN`.
@@ -41,13 +42,12 @@ class Route:
     examples: int
 
 
-def routes(collection: Collection) -> list[Route]:
-    """The routes of a collection, in file order: each example's request, grouped."""
+def routes(collection: Collection, index: MatchIndex) -> list[Route]:
+    """The routes served, in file order: each example's method and path as the engine
+    compiled them (variables resolved, so `{{baseUrl}}`'s `/v1` shows), grouped."""
     counts: dict[tuple[str, str], int] = {}
     for example in collection.examples:
-        url = example.request.url
-        path = "/" + "/".join(url.path) if url.path else (url.raw or "/")
-        key = (example.request.method.upper(), path)
+        key = index.route_of(example)
         counts[key] = counts.get(key, 0) + 1
     return [Route(method, path, n) for (method, path), n in counts.items()]
 

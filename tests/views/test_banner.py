@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from postmock.collection import load_collection
+from postmock.collection import Collection, load_collection, load_environment
+from postmock.matching import MatchIndex
+from postmock.templating.variables import VariableScope
 from postmock.views.banner import (
     ROUTES_FOLD_AFTER,
     ROUTES_SHOWN,
@@ -25,13 +27,20 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_collections"
 GITHUB = "kevinswiber__postman2openapi__github.postman.json"
 
 
-def test_routes_of_the_sample_group_examples_by_method_and_path() -> None:
-    found = routes(load_collection(SAMPLE / "petstore.postman_collection.json"))
-    assert sum(r.examples for r in found) == len(
-        load_collection(SAMPLE / "petstore.postman_collection.json").examples
+def compiled(path: Path, environment: Path | None = None) -> tuple[Collection, MatchIndex]:
+    collection = load_collection(path)
+    env = load_environment(environment) if environment else None
+    return collection, MatchIndex.compile(collection, VariableScope.build(collection, env))
+
+
+def test_routes_of_the_sample_resolve_variables_and_group_examples() -> None:
+    collection, index = compiled(
+        SAMPLE / "petstore.postman_collection.json", SAMPLE / "petstore.postman_environment.json"
     )
+    found = routes(collection, index)
+    assert sum(r.examples for r in found) == len(collection.examples)
     assert len({(r.method, r.path) for r in found}) == len(found)  # grouped: no repeats
-    assert all(r.path.startswith("/") for r in found)
+    assert Route("GET", "/v1/pets/:petId", 1) in found  # {{baseUrl}} holds the /v1
 
 
 def test_short_route_lists_are_not_folded() -> None:
@@ -43,8 +52,7 @@ def test_short_route_lists_are_not_folded() -> None:
 
 
 def test_github_routes_are_folded(corpus_dir: Path) -> None:
-    collection = load_collection(corpus_dir / "collections" / GITHUB)
-    found = routes(collection)
+    found = routes(*compiled(corpus_dir / "collections" / GITHUB))
     assert len(found) > ROUTES_FOLD_AFTER
     assert sum(r.examples for r in found) == 1579
     lines = routes_lines(found)
