@@ -18,20 +18,11 @@ from rich.console import Console
 from postmock.calllog.log import CallLog
 from postmock.config import ServeConfig
 from postmock.errors import PostmockError, StartupError
+from postmock.server import terminal
 from postmock.server.api import add_api_routes, add_health_route
 from postmock.server.app import RUNTIME, create_app
 from postmock.server.runtime import MockRunner
 from postmock.server.state import load_state
-from postmock.server.terminal import (
-    announce as announce_start,
-)
-from postmock.server.terminal import (
-    banner_info,
-    clear_ready,
-    print_warnings,
-    signal_ready,
-    stop_serving,
-)
 from postmock.views.live import LiveCallView
 
 AFTER_START_S = 0.5  # background start-up work waits this long after the port is open
@@ -98,12 +89,12 @@ async def serve(
     url = f"http://{_display_host(config.host)}:{port}"
     app[RUNTIME].server = f"{secrets.token_hex(4)}@{_display_host(config.host)}:{port}"
     if view is not None:
-        view.header = lambda: banner_info(config, app[RUNTIME].state, url)
+        view.header = lambda: terminal.banner_info(config, app[RUNTIME].state, url)
     if announce:  # a worker leaves the banner, warnings and ready signals to its supervisor
         live_header = view is not None and view.is_terminal
-        announce_start(console, config, state, url, live_header=live_header)
+        terminal.announce(console, config, state, url, live_header=live_header)
         try:
-            signal_ready(config, url)
+            terminal.signal_ready(config, url)
         except StartupError:
             await runner.cleanup()
             if log is not None:
@@ -130,7 +121,7 @@ async def serve(
         await stop.wait()
     finally:
         if announce:
-            clear_ready(config)
+            terminal.clear_ready(config)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, warm, return_exceptions=True)
@@ -139,7 +130,9 @@ async def serve(
             loop.add_signal_handler(sig, quit_now.set)
         try:
             in_flight = app[RUNTIME].in_flight
-            await stop_serving(runner.cleanup(), in_flight, quit_now, console if announce else None)
+            await terminal.stop_serving(
+                runner.cleanup(), in_flight, quit_now, console if announce else None
+            )
             if log is not None:
                 await log.close()
         finally:
@@ -208,7 +201,7 @@ async def reload(
     console.print(
         f"[green]reloaded[/] {state.example_count} examples", highlight=False, soft_wrap=True
     )
-    print_warnings(console, state)
+    terminal.print_warnings(console, state)
     return True
 
 
