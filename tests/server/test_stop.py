@@ -132,7 +132,11 @@ def test_ready_file_holds_the_url_while_serving(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
     assert not (tmp_path / "ready").exists()  # gone once the server no longer answers
-    assert f"listening on {url}" in out.text()
+    text = out.text()
+    assert f"listening on {url}" in text
+    assert "  GET /v1/pets/:petId (1 example)" in text  # the routes, listed on start
+    # Piped: each call is one plain line naming the request and the example.
+    assert ' GET /v1/pets/42 200 "Pets › Get pet by id" "Pet found" ' in text
 
 
 def test_first_ctrl_c_waits_for_the_call_in_flight_and_says_so(tmp_path: Path) -> None:
