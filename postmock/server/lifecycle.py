@@ -107,7 +107,9 @@ async def serve(
         stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # A worker (announce=False) leaves Ctrl-C to its supervisor, which sends SIGTERM: a
+    # Ctrl-C reaches the whole process group, and would count twice in a worker.
+    for sig in (signal.SIGINT, signal.SIGTERM) if announce else (signal.SIGTERM,):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
             signals.append(sig)

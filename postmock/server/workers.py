@@ -28,6 +28,8 @@ from postmock.server.state import load_state
 from postmock.views.banner import BannerInfo
 
 READY_TIMEOUT_S = 30.0
+SETTLE_S = 0.5  # workers with nothing in flight stop within this
+STOP_TIMEOUT_S = 10.0
 
 
 def _worker(config: ServeConfig, conn: Connection) -> None:
@@ -82,12 +84,40 @@ def run_workers(config: ServeConfig, console: Console) -> None:
         asyncio.run(_supervise(config, console, [p for p, _ in procs], info))
     finally:
         clear_ready(config)
-        for proc, _ in procs:
-            if proc.is_alive():
-                proc.terminate()  # SIGTERM: the worker's clean stop flushes its call log
-        for proc, _ in procs:
-            proc.join(timeout=10)
+        _stop([p for p, _ in procs], console)
     console.print("postmock stopped", highlight=False)
+
+
+def _stop(procs: list[Any], console: Console) -> None:
+    """SIGTERM each worker: it stops taking calls, answers those in flight, flushes its log.
+
+    A second Ctrl-C here sends a second SIGTERM, on which a worker stops waiting (see
+    `server.terminal.stop_serving`). The supervisor's own loop is gone by now, so that
+    Ctrl-C arrives as KeyboardInterrupt.
+    """
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    try:
+        _join(procs, SETTLE_S)
+        if any(proc.is_alive() for proc in procs):
+            console.print(
+                "[yellow]waiting for the workers' calls in flight[/] — Ctrl-C again to quit now",
+                highlight=False,
+            )
+            _join(procs, STOP_TIMEOUT_S)
+    except KeyboardInterrupt:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        _join(procs, STOP_TIMEOUT_S)
+        console.print("[yellow]quit without waiting[/]; the calls answered so far are kept")
+
+
+def _join(procs: list[Any], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        proc.join(timeout=max(deadline - time.monotonic(), 0))
 
 
 async def _supervise(

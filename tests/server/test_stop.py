@@ -7,6 +7,7 @@ and says so; a second one quits at once, with no traceback and the call log kept
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -186,3 +187,47 @@ def test_print_url_puts_only_the_url_on_stdout(tmp_path: Path) -> None:
     assert out.text() == url  # nothing else: a script can read it with $(…)
     assert f"listening on {url}" in stderr
     assert "/v1/pets/42 200" in stderr  # the call lines moved to stderr too
+
+
+def test_workers_wait_on_the_first_ctrl_c_and_quit_on_the_second(tmp_path: Path) -> None:
+    """Ctrl-C on a terminal reaches the whole process group: supervisor and workers."""
+    ready = tmp_path / "ready"
+    args = [sys.executable, "-m", "postmock", "serve",
+            str(SAMPLES / "petstore.postman_collection.json"),
+            "-e", str(SAMPLES / "petstore.postman_environment.json"), "--port", "0",
+            "--workers", "2", "--ready-file", str(ready), "--log-db", str(tmp_path / "calls.db"),
+            "--no-reload"]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
+    out = Lines(proc.stdout)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not ready.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.05)
+        url = ready.read_text().strip()
+        assert get(url + "/v1/pets/7")[0] == 200
+        results: list[Any] = []
+        delayed_call(url, 60_000, results)
+        time.sleep(0.5)  # the call reaches a worker
+        os.killpg(proc.pid, signal.SIGINT)
+        out.wait_for("waiting for the workers' calls in flight")
+        assert proc.poll() is None  # still waiting: the first Ctrl-C did not cut the call
+        started = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        code = proc.wait(15)
+        took = time.monotonic() - started
+        stderr = proc.stderr.read()  # type: ignore[union-attr]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        out.text()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    assert code == 0
+    assert took < 8, f"the second Ctrl-C took {took:.1f} s"
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "quit without waiting" in out.text()
+    assert "/v1/pets/7" in logged_paths(tmp_path)
