@@ -132,8 +132,15 @@ async def stop_serving(
     with contextlib.suppress(asyncio.CancelledError):
         await work
     if console is not None:
-        console.print("[yellow]quit without waiting[/]; the calls answered so far are kept")
+        quit_message(console)
     return True
+
+
+def quit_message(console: Console) -> None:
+    """Say that a second Ctrl-C cut the wait short (below the terminal's echoed `^C`)."""
+    if console.is_terminal:
+        console.print()
+    console.print("[yellow]quit without waiting[/]; the calls answered so far are kept")
 
 
 __all__ = [
@@ -142,6 +149,7 @@ __all__ = [
     "banner_info",
     "clear_ready",
     "print_warnings",
+    "quit_message",
     "signal_ready",
     "stop_serving",
 ]

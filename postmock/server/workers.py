@@ -25,6 +25,13 @@ from rich.console import Console
 from postmock.config import ServeConfig
 from postmock.errors import PostmockError, StartupError
 from postmock.server.state import load_state
+from postmock.server.terminal import (
+    announce,
+    banner_info,
+    clear_ready,
+    quit_message,
+    signal_ready,
+)
 from postmock.views.banner import BannerInfo
 
 READY_TIMEOUT_S = 30.0
@@ -55,8 +62,6 @@ def _free_port(host: str) -> int:
 
 def run_workers(config: ServeConfig, console: Console) -> None:
     """Supervise `config.workers` serving processes until a signal; raises PostmockError."""
-    from postmock.server.terminal import announce, banner_info, clear_ready, signal_ready
-
     state = load_state(config)  # a broken file fails here, once, before any fork
     port = config.port or _free_port(config.host)
     worker_config = replace(config, port=port, quiet=True)
@@ -111,7 +116,7 @@ def _stop(procs: list[Any], console: Console) -> None:
             if proc.is_alive():
                 proc.terminate()
         _join(procs, STOP_TIMEOUT_S)
-        console.print("[yellow]quit without waiting[/]; the calls answered so far are kept")
+        quit_message(console)
 
 
 def _join(procs: list[Any], timeout: float) -> None:
