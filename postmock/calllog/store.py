@@ -276,13 +276,16 @@ class CallStore:
         AmbiguousCallId when several calls contain the part. A part cannot say when its
         call was made, so every kept frame is read (at most `max_records` calls).
         """
-        exact = self.get(part) if len(part) >= 24 else None
-        if exact is not None or len(part) < MIN_PART:
-            return exact
+        if len(part) >= 24 or len(part) < MIN_PART:  # a whole postmock id, or no part at all
+            exact = self.get(part)
+            if exact is not None or len(part) < MIN_PART:
+                return exact
         needle = part.lower()
         found: dict[str, Entry] = {}
         for row in self._conn.execute(f"SELECT {_FRAME} FROM frames ORDER BY seq DESC"):
             for entry in self._entries(*row):
+                if entry[ID] == part:
+                    return record_from_entry(entry)  # a whole id is never ambiguous
                 if needle in entry[ID].lower():
                     found.setdefault(entry[ID], entry)
             if len(found) > SHOWN_CANDIDATES:

@@ -128,3 +128,16 @@ async def test_api_finds_a_part_and_answers_409_when_ambiguous(
         assert FIRST in error["message"] and SECOND in error["message"]
     finally:
         await log.close()
+
+
+def test_a_whole_id_is_never_ambiguous(tmp_path: Path) -> None:
+    opened = CallStore.open(tmp_path / "calls.db")
+    try:  # hand-made ids, one inside the other
+        opened.write([entry_from_record(record_with("call-0001", "/a")),
+                      entry_from_record(record_with("call-00011", "/b"))])  # fmt: skip
+        found = opened.lookup("call-0001")
+        assert found is not None and found.path == "/a"
+        with pytest.raises(AmbiguousCallId):
+            opened.lookup("call-")
+    finally:
+        opened.close()
