@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
@@ -34,29 +35,46 @@ def status_style(code: int) -> str:
 def middle_cut(text: str, width: int) -> str:
     """`text` in at most `width` cells, cut in the middle with an ellipsis (both ends kept)."""
     text = " ".join(text.split())  # a newline in a name must not break the row
-    if len(text) <= width:
+    if cell_len(text) <= width:
         return text
     if width < 1:
         return ""
     if width < MIN_CUT_WIDTH:
-        return text[: width - 1] + ELLIPSIS
+        return _head(text, width - 1) + ELLIPSIS
     head = (width - 1) // 2
-    tail = width - 1 - head
-    return text[:head] + ELLIPSIS + text[-tail:]
+    return _head(text, head) + ELLIPSIS + _tail(text, width - 1 - head)
+
+
+def _head(text: str, cells: int) -> str:
+    """The longest start of `text` that fits in `cells` (wide characters take two)."""
+    if text.isascii():
+        return text[:cells]
+    used = 0
+    for i, char in enumerate(text):
+        used += cell_len(char)
+        if used > cells:
+            return text[:i]
+    return text
+
+
+def _tail(text: str, cells: int) -> str:
+    """The longest end of `text` that fits in `cells`."""
+    return _head(text[::-1], cells)[::-1] if cells > 0 else ""
 
 
 def label_cut(label: str, width: int) -> str:
     """A `Folder › Request` label in `width` cells: the folder shrinks first, then the
     request's name loses its end (its start says most: "List reactions for a…")."""
     label = " ".join(label.split())
-    if len(label) <= width:
+    if cell_len(label) <= width:
         return label
     folder, sep, name = label.rpartition(" › ")
-    if sep and len(name) + len(sep) + 4 <= width:  # at least 3 characters of the folder
-        return folder[: width - len(name) - len(sep) - 1] + ELLIPSIS + sep + name
-    if len(name) <= width:
+    size = cell_len(name)
+    if sep and size + len(sep) + 4 <= width:  # at least 3 characters of the folder
+        return _head(folder, width - size - len(sep) - 1) + ELLIPSIS + sep + name
+    if size <= width:
         return name
-    return name[: width - 1] + ELLIPSIS if width > 0 else ""
+    return _head(name, width - 1) + ELLIPSIS if width > 0 else ""
 
 
 class MiddleCut:
@@ -75,7 +93,7 @@ class MiddleCut:
         return self.text
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        size = len(self.text)
+        size = cell_len(self.text)
         return Measurement(min(size, self.min_width), size).clamp(max_width=options.max_width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -118,7 +136,7 @@ class ReasonCut(MiddleCut):
 
     def cut(self, width: int) -> str:
         """The reason in `width` cells."""
-        if len(self.text) <= width:
+        if cell_len(self.text) <= width:
             return self.text
         head, sep, tail = self.text.rpartition(" · ")
         prefix = "nearest: "
@@ -128,7 +146,7 @@ class ReasonCut(MiddleCut):
         short = tail.removesuffix(" differs")
         # Narrower and narrower: the yellow 404 already says it missed, "path" says enough.
         for start, end in ((prefix, tail), ("", tail), ("", short)):
-            room = width - len(start) - len(sep) - len(end)
+            room = width - len(start) - len(sep) - cell_len(end)
             if room >= MIN_CUT_WIDTH:
                 return start + label_cut(label, room) + sep + end
         return middle_cut(self.text, width)

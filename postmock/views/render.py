@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Final
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -77,7 +78,7 @@ def calls_table(
     if width is not None and width < NO_DURATION_BELOW:
         keep.remove(7)
     heads = ["Time", "ID", "Method", "Path", "Status", "Request", "Response", "Duration"]
-    natural = [max([len(heads[i])] + [len(str(row[i])) for row in rows]) for i in range(8)]
+    natural = [max([len(heads[i])] + [cell_len(str(row[i])) for row in rows]) for i in range(8)]
     flex_widths: list[int | None] = [None, None, None]
     if width is not None:
         fixed = sum(natural[i] for i in keep if i not in (3, 5, 6))

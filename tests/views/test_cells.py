@@ -6,6 +6,7 @@ import io
 
 import pytest
 from calllog_helpers import record
+from rich.cells import cell_len
 from rich.console import Console
 
 from postmock.calllog.ids import short_id
@@ -102,3 +103,13 @@ def test_miss_reason_keeps_the_stage_whole() -> None:
     assert cell.cut(26) == "Get emoj… · method differs"
     assert cell.cut(20) == "Get emojis · method"
     assert cell.cut(12) == middle_cut(cell.text, 12)  # too narrow to keep the reason whole
+
+
+@pytest.mark.parametrize("width", [8, 9, 12, 15])
+def test_wide_characters_are_counted_in_cells(width: int) -> None:
+    text = "/店舗/注文一覧/東京都/新宿区"  # two cells per character but the slashes
+    cut = middle_cut(text, width)
+    assert cell_len(cut) <= width
+    assert cut.startswith("/店") and cut.endswith("区") and "…" in cut
+    label = label_cut("店舗 › 注文一覧を取得する", width)
+    assert cell_len(label) <= width
