@@ -54,6 +54,7 @@ class LiveCallView:
         #: what the header panel says, asked at each refresh (a reload changes it); None: none
         self.header = header
         self.counters = Counters()
+        self._shown_info: BannerInfo | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -107,16 +108,24 @@ class LiveCallView:
             self._stopping.set()
             await task
 
-    def _changed(self) -> bool:
-        return self._total != self._shown or bool(self._lines)
+    def _info(self) -> BannerInfo | None:
+        return self.header() if self.header is not None and self.is_terminal else None
 
-    def _snapshot(self) -> tuple[list[CallRecord], list[CallRecord], int, int, Counters]:
+    def _changed(self) -> bool:
+        # A reload changes the header (examples, requests) without a call.
+        changed_header = self._info() != self._shown_info
+        return self._total != self._shown or bool(self._lines) or changed_header
+
+    def _snapshot(
+        self,
+    ) -> tuple[list[CallRecord], list[CallRecord], int, int, Counters, BannerInfo | None]:
         """Take what to draw on the loop thread (cheap: at most `size` rows or the new lines)."""
         lines = list(self._lines)
         self._lines.clear()
         skipped, self._skipped = self._skipped, 0
         self._shown = self._total
-        return list(self._rows), lines, skipped, self._total, replace(self.counters)
+        self._shown_info = info = self._info()
+        return list(self._rows), lines, skipped, self._total, replace(self.counters), info
 
     def _draw(
         self,
@@ -125,10 +134,10 @@ class LiveCallView:
         skipped: int,
         total: int,
         counters: Counters,
+        info: BannerInfo | None,
     ) -> None:
         if self._live is not None:
-            header = self.header
-            chrome = _TABLE_CHROME_LINES + (_HEADER_LINES if header is not None else 0)
+            chrome = _TABLE_CHROME_LINES + (_HEADER_LINES if info is not None else 0)
             room = max(self.console.height - chrome, 3)
             shown = rows[-room:]
             title = f"{self.title} — last {len(shown)} of {total}" if total else self.title
@@ -136,8 +145,8 @@ class LiveCallView:
             if not shown:
                 table.caption = "waiting for calls…"
             view: RenderableType = table
-            if header is not None:
-                view = Group(header_panel(header(), counters), table)
+            if info is not None:
+                view = Group(header_panel(info, counters), table)
             self._live.update(view, refresh=True)
             return
         # Plain lines go out in one write per refresh: no Rich layout per call.

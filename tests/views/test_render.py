@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 
@@ -211,3 +212,18 @@ async def test_live_view_keeps_a_header_panel_with_counters() -> None:
     assert "listening on http://127.0.0.1:3000" in text
     assert re.search(r"calls 4\s+misses 1\s+errors 1", text)
     assert text.index("listening on") < text.index("/users?page=2")  # above the table
+
+
+@pytest.mark.asyncio
+async def test_live_view_header_follows_a_reload_without_calls() -> None:
+    out, buffer = console(tty=True)
+    infos = [BannerInfo(collection="Pets", url="http://h:1", examples=9, requests=5)]
+    view = LiveCallView(out, header=lambda: infos[-1], refresh_per_second=50)
+    view.start()
+    await asyncio.sleep(0.1)
+    infos.append(BannerInfo(collection="Pets", url="http://h:1", examples=12, requests=6))
+    await asyncio.sleep(0.2)  # no call: only the header changed
+    await view.stop()
+    text = ANSI.sub("", buffer.getvalue())
+    assert "9 examples from 5 requests" in text
+    assert "12 examples from 6 requests" in text
