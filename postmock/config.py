@@ -29,6 +29,10 @@ API_PREFIX = "/__postmock/"
 MAX_PAGE = 100
 CALL_NOT_FOUND = "callNotFoundError"
 AMBIGUOUS_CALL_ID = "ambiguousCallIdError"  # 409: a part of an id that several calls share
+# `serve --upstream` and `postmock record` (the proxy)
+DEFAULT_UPSTREAM_TIMEOUT = 30.0  # seconds to connect, and between bytes of the answer
+RECORD_WRITE_INTERVAL = 0.5  # seconds: recorded examples reach the file at most this late
+RECORDED_FOLDER = "Recorded"  # where new requests go in a collection saved into
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,11 @@ class ServeConfig:
     workers: int = DEFAULT_WORKERS
     ready_file: Path | None = None  # written with the URL once serving, removed on stop
     print_url: bool = False  # print only the URL on stdout (everything else on stderr)
+    # `--upstream`: unmatched calls go there (postmock.proxy); None: Postman's 404
+    upstream: str | None = None
+    upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT
+    upstream_ca: Path | None = None
+    upstream_insecure: bool = False
 
 
 def parse_delay(value: str) -> int:

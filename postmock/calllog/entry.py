@@ -142,6 +142,8 @@ def response_words(kind: str, name: str | None, detail: str | None) -> str:
         return detail or "error"
     if kind == "preflight":
         return name or "CORS preflight"
+    if kind == "proxied":  # `serve --upstream`: the detail names the upstream
+        return f"proxied · {detail}" if detail else "proxied"
     return name or "-"
 
 

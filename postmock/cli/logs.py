@@ -12,6 +12,7 @@ from postmock.calllog.ids import check_part
 from postmock.calllog.record import parse_time
 from postmock.cli.base import cli, converter, domain_errors, examples
 from postmock.config import DEFAULT_LOGS_LIMIT, DEFAULT_URL
+from postmock.errors import LogStoreError
 
 
 def _since(value: str) -> float:
@@ -78,6 +79,14 @@ EXAMPLES = examples(
 @click.option(
     "--api-key", envvar="POSTMOCK_API_KEY", metavar="KEY", help="x-api-key for a private server."
 )
+# --- saving a call as an example (#16)
+@click.option("--save", metavar="ID", help="Save this call as an example (needs --into).")
+@click.option(
+    "--into",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="COLLECTION.json",
+    help="Collection file --save adds the example to (created when missing).",
+)
 def logs(
     url: str,
     db: Path | None,
@@ -91,6 +100,8 @@ def logs(
     since: float | None,
     show: str | None,
     api_key: str | None,
+    save: str | None,
+    into: Path | None,
 ) -> None:
     """Show the calls a mock answered: from a running server or its store file."""
     from postmock.views.logs import LogsOptions, run_logs
@@ -105,6 +116,22 @@ def logs(
         show=show,
         api_key=api_key,
     )
+    if (save is None) != (into is None):
+        raise click.UsageError("--save ID and --into COLLECTION.json go together")
+    if save is not None and into is not None:
+        from postmock.proxy.save import save_logged_call
+        from postmock.views.logs import open_source
+
+        with domain_errors():
+            source = open_source(options)
+            try:
+                record = source.get(save)
+            finally:
+                source.close()
+            if record is None:
+                raise LogStoreError(f"no call with id {save!r} in the log")
+            click.echo(save_logged_call(record, into))
+        return
     with domain_errors():
         try:
             run_logs(options, Console())

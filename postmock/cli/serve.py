@@ -16,12 +16,14 @@ from postmock.config import (
     DEFAULT_LOG_MAX,
     DEFAULT_MAX_BODY,
     DEFAULT_PORT,
+    DEFAULT_UPSTREAM_TIMEOUT,
     DEFAULT_WORKERS,
     ServeConfig,
     format_size,
     parse_delay,
     parse_size,
 )
+from postmock.proxy.url import check_upstream_url
 from postmock.templating.variables import parse_assignment
 
 EXAMPLES = examples(
@@ -199,6 +201,36 @@ EXAMPLES = examples(
     envvar="POSTMOCK_PRINT_URL",
     help="Print only the URL on stdout once serving; everything else goes to stderr.",
 )
+# --- the proxy (#16): unmatched calls go to a real API
+@click.option(
+    "--upstream",
+    envvar="POSTMOCK_UPSTREAM",
+    metavar="URL",
+    callback=converter(check_upstream_url),
+    help="Forward calls no example matches to this API and return its answer.",
+)
+@click.option(
+    "--upstream-timeout",
+    type=click.FloatRange(0, min_open=True),
+    default=DEFAULT_UPSTREAM_TIMEOUT,
+    show_default=True,
+    envvar="POSTMOCK_UPSTREAM_TIMEOUT",
+    metavar="SECONDS",
+    help="Give up on the upstream (504) after this long without a byte.",
+)
+@click.option(
+    "--upstream-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="POSTMOCK_UPSTREAM_CA",
+    metavar="FILE",
+    help="Verify an HTTPS upstream with these CA certificates (PEM) instead of the system's.",
+)
+@click.option(
+    "--upstream-insecure",
+    is_flag=True,
+    envvar="POSTMOCK_UPSTREAM_INSECURE",
+    help="Do not verify an HTTPS upstream's certificate.",
+)
 def serve(
     collection: Path,
     environment: Path | None,
@@ -225,6 +257,10 @@ def serve(
     workers: int,
     ready_file: Path | None,
     print_url: bool,
+    upstream: str | None,
+    upstream_timeout: float,
+    upstream_ca: Path | None,
+    upstream_insecure: bool,
 ) -> None:
     """Serve COLLECTION's saved examples as a mock HTTP server."""
     config = ServeConfig(
@@ -252,11 +288,20 @@ def serve(
         workers=workers,
         ready_file=ready_file,
         print_url=print_url,
+        upstream=upstream,
+        upstream_timeout=upstream_timeout,
+        upstream_ca=upstream_ca,
+        upstream_insecure=upstream_insecure,
     )
     from postmock.server import run  # the server's imports are only paid for by `serve`
 
+    factory = None
+    if upstream is not None:
+        from postmock.proxy.forward import Forwarder
+
+        factory = Forwarder.from_config
     with domain_errors():
         try:
-            run(config, Console(stderr=print_url))
+            run(config, Console(stderr=print_url), factory)
         except KeyboardInterrupt:  # a Ctrl-C outside the server's own handling: no traceback
             raise SystemExit(130) from None

@@ -11,15 +11,18 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from postmock.config import ServeConfig
+    from postmock.server.upstream import UpstreamFactory
 
 
-def run(config: ServeConfig, console: Console) -> None:
-    """Serve until a signal: in this process, or as a supervisor of `--workers` processes."""
+def run(config: ServeConfig, console: Console, upstream: UpstreamFactory | None = None) -> None:
+    """Serve until a signal: in this process, or as a supervisor of `--workers` processes.
+
+    `upstream` builds where unmatched calls go when `config.upstream` is set."""
     if config.workers > 1:
         from postmock.server.workers import run_workers
 
-        run_workers(config, console)
+        run_workers(config, console, upstream)
     else:
         from postmock.server.lifecycle import run_single
 
-        run_single(config, console)
+        run_single(config, console, upstream=upstream)

@@ -19,6 +19,7 @@ from postmock.config import MAX_DELAY_MS, ServeConfig
 from postmock.matching import Match, Miss
 from postmock.server.responses import NOT_FOUND, ResponsePlan, json_error
 from postmock.server.state import MockState
+from postmock.server.upstream import Upstream, UpstreamError
 from postmock.templating.dynamic import DynamicValues
 from postmock.templating.templates import RenderContext, RequestData
 
@@ -54,6 +55,8 @@ class Runtime:
     server: str = ""
     #: mock calls being answered now (a delayed call counts until it is answered)
     in_flight: int = 0
+    #: `--upstream`: where unmatched calls go (postmock.proxy), else None
+    upstream: Upstream | None = None
 
     def emit(self, record: CallRecord) -> None:
         for listener in self.listeners:
@@ -70,6 +73,7 @@ def create_app(
     calls: CallLog | None = None,
     listeners: Sequence[CallListener] = (),
     extra_routes: Callable[[web.Application], None] | None = None,
+    upstream: Upstream | None = None,
 ) -> web.Application:
     """Build the mock app; `extra_routes` registers routes that win over the catch-all."""
     app = web.Application(client_max_size=config.max_body_size)
@@ -80,6 +84,7 @@ def create_app(
         calls=calls,
         listeners=list(listeners),
         api_keys=tuple(k.encode() for k in config.api_keys),
+        upstream=upstream,
     )
     if extra_routes is not None:
         extra_routes(app)
@@ -104,9 +109,9 @@ async def answer_call(rt: Runtime, request: web.BaseRequest) -> web.StreamRespon
         except Exception as exc:
             # A bug in postmock: still one JSON answer, and still one record in the log.
             log.exception("error answering %s %s", request.method, request.rel_url)
-            resp, payload = json_error(500, "internalError", f"postmock failed: {exc!r}")
-            answer = Answer(resp, "error", b"", payload, detail="postmock failed (a bug)")
-        if answer.delay_ms:
+            failed, payload = json_error(500, "internalError", f"postmock failed: {exc!r}")
+            answer = Answer(failed, "error", b"", payload, detail="postmock failed (a bug)")
+        if answer.delay_ms and not answer.delayed:
             await asyncio.sleep(answer.delay_ms / 1000)
     finally:
         rt.in_flight -= 1
@@ -149,7 +154,7 @@ class Answer:
     `object.__setattr__` (the same finding as for `CallRecord`).
     """
 
-    response: web.Response
+    response: web.StreamResponse
     kind: ResponseType
     request_body: bytes = b""
     response_body: bytes = b""
@@ -160,6 +165,8 @@ class Answer:
     headers: tuple[tuple[str, str], ...] | None = None
     #: why, in a few words, for the call log: a miss's nearest example, an error's reason
     detail: str | None = None
+    #: the delay was waited already (a proxied call waits before it is forwarded)
+    delayed: bool = False
 
 
 async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
@@ -199,6 +206,10 @@ async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
     if isinstance(match, Miss):
         if preflight:
             return Answer(_preflight(request, cors_origin or "*"), "preflight", body)
+        if rt.upstream is not None and match.reason == "noMatch":
+            # (a call naming an example or id that does not exist asked the mock: it
+            # gets the mock's answer, not the API's)
+            return await _proxied(rt, rt.upstream, request, body, cors_origin, delay_ms)
         message = NOT_FOUND["message"] if match.reason == "noMatch" else match.message
         extra = {"header": NOT_FOUND["header"], **_explain(match)}
         detail = _miss_detail(match, state)
@@ -230,6 +241,39 @@ async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
         headers=CIMultiDict(headers),
     )
     return Answer(resp, "example", body, payload, plan, delay_ms, headers)
+
+
+async def _proxied(
+    rt: Runtime,
+    upstream: Upstream,
+    request: web.BaseRequest,
+    body: bytes,
+    cors_origin: str | None,
+    delay_ms: int,
+) -> Answer:
+    """An unmatched call answered by the upstream (streamed), or a 502/504 envelope."""
+    if delay_ms:
+        await asyncio.sleep(delay_ms / 1000)  # the answer streams: the delay comes first
+    keep = 0  # the call log's share of the body: its cap, plus one byte to say it was cut
+    if rt.calls is not None or rt.listeners:
+        keep = rt.config.log_body_cap + 1 if rt.config.log_body_cap >= 0 else -1
+    try:
+        done = await upstream.forward(
+            request, body, keep=keep, extra_headers=tuple(_cors_headers(cors_origin, None))
+        )
+    except UpstreamError as exc:
+        answer = _error(
+            cors_origin, exc.status, exc.name, exc.message, body, delay_ms,
+            f"upstream {upstream.display_url}: {exc.name}", upstream=upstream.display_url,
+        )  # fmt: skip
+        answer.delayed = True
+        return answer
+    detail = f"upstream {done.upstream} answered {done.status}, {done.size} bytes"
+    if done.broken:
+        detail += f"; {done.broken}"
+    return Answer(
+        done.response, "proxied", body, done.body, None, delay_ms, done.headers, detail, True
+    )
 
 
 def _error(

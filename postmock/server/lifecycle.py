@@ -23,6 +23,7 @@ from postmock.server.api import add_api_routes, add_health_route
 from postmock.server.app import RUNTIME, create_app
 from postmock.server.runtime import MockRunner
 from postmock.server.state import load_state
+from postmock.server.upstream import UpstreamFactory
 from postmock.views.live import LiveCallView
 
 AFTER_START_S = 0.5  # background start-up work waits this long after the port is open
@@ -36,9 +37,13 @@ async def serve(
     stop: asyncio.Event | None = None,
     announce: bool = True,
     freeze_gc: bool = False,
+    upstream: UpstreamFactory | None = None,
 ) -> None:
-    """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start."""
+    """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start.
+
+    `upstream` builds where unmatched calls go (`--upstream`, postmock.proxy)."""
     state = load_state(config)
+    forwarder = upstream(config) if upstream is not None and config.upstream else None
     if freeze_gc:  # only a process of our own: an embedding program keeps its own GC
         gc.freeze()  # see _settle; no full collection here, start-up time matters more
     # Piped output: one plain line per call, written by the call-log writer process (see
@@ -68,6 +73,7 @@ async def serve(
         calls=log,
         listeners=[view.add] if view is not None else [],
         extra_routes=routes,
+        upstream=forwarder,
     )
     runner = MockRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
@@ -78,6 +84,8 @@ async def serve(
         await runner.cleanup()
         if log is not None:
             await log.close()
+        if forwarder is not None:
+            await forwarder.close()
         reason = (
             "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         )
@@ -135,6 +143,8 @@ async def serve(
             await terminal.stop_serving(
                 runner.cleanup(), in_flight, quit_now, console if announce else None
             )
+            if forwarder is not None:
+                await forwarder.close()
             if log is not None:
                 await log.close()
         finally:
@@ -242,6 +252,7 @@ def run_single(
     *,
     ready: Callable[[str], None] | None = None,
     announce: bool = True,
+    upstream: UpstreamFactory | None = None,
 ) -> None:
     """Serve in this process until a signal; uses uvloop when installed."""
     runner: Callable[[Awaitable[None]], None] = asyncio.run  # type: ignore[assignment]
@@ -251,4 +262,6 @@ def run_single(
         runner = uvloop.run  # type: ignore[assignment]
     except ImportError:
         pass
-    runner(serve(config, console, ready=ready, announce=announce, freeze_gc=True))
+    runner(
+        serve(config, console, ready=ready, announce=announce, freeze_gc=True, upstream=upstream)
+    )

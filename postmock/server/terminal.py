@@ -22,6 +22,7 @@ from rich.text import Text
 from postmock.config import ServeConfig
 from postmock.errors import StartupError
 from postmock.server.state import MockState
+from postmock.server.upstream import display_url
 from postmock.views.banner import BannerInfo, routes, routes_lines, routes_renderable
 
 MAX_WARNINGS_SHOWN: Final = 10
@@ -36,6 +37,7 @@ def banner_info(config: ServeConfig, state: MockState, url: str) -> BannerInfo:
         requests=len(state.collection.items),
         api_keys=len(config.api_keys),
         workers=config.workers,
+        upstream=display_url(config.upstream) if config.upstream else "",
     )
 
 

@@ -32,6 +32,7 @@ from postmock.server.terminal import (
     quit_message,
     signal_ready,
 )
+from postmock.server.upstream import UpstreamFactory
 from postmock.views.banner import BannerInfo
 
 READY_TIMEOUT_S = 30.0
@@ -39,7 +40,7 @@ SETTLE_S = 0.5  # workers with nothing in flight stop within this
 STOP_TIMEOUT_S = 10.0
 
 
-def _worker(config: ServeConfig, conn: Connection) -> None:
+def _worker(config: ServeConfig, conn: Connection, upstream: UpstreamFactory | None) -> None:
     """A worker process: serve quietly, tell the parent when listening (or why not)."""
     from postmock.server.lifecycle import run_single
 
@@ -47,7 +48,13 @@ def _worker(config: ServeConfig, conn: Connection) -> None:
     # Only what happens later (reloads, a broken edit) reaches the terminal from a worker.
     console = Console(stderr=True)
     try:
-        run_single(config, console, ready=lambda url: conn.send(("ready", url)), announce=False)
+        run_single(
+            config,
+            console,
+            ready=lambda url: conn.send(("ready", url)),
+            announce=False,
+            upstream=upstream,
+        )
     except PostmockError as exc:
         conn.send(("failed", str(exc), int(exc.exit_code)))
         raise SystemExit(int(exc.exit_code)) from None
@@ -60,7 +67,9 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def run_workers(config: ServeConfig, console: Console) -> None:
+def run_workers(
+    config: ServeConfig, console: Console, upstream: UpstreamFactory | None = None
+) -> None:
     """Supervise `config.workers` serving processes until a signal; raises PostmockError."""
     state = load_state(config)  # a broken file fails here, once, before any fork
     port = config.port or _free_port(config.host)
@@ -69,7 +78,7 @@ def run_workers(config: ServeConfig, console: Console) -> None:
     procs: list[Any] = []
     for _ in range(config.workers):
         parent_end, child_end = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_worker, args=(worker_config, child_end), daemon=False)
+        proc = ctx.Process(target=_worker, args=(worker_config, child_end, upstream), daemon=False)
         proc.start()
         child_end.close()
         procs.append((proc, parent_end))

@@ -99,14 +99,18 @@ class BannerInfo:
     requests: int
     api_keys: int = 0
     workers: int = 1
+    #: `--upstream` (without credentials): where unmatched calls go
+    upstream: str = ""
 
     def summary(self) -> str:
-        """`Pet Store — 12 examples from 5 requests`, with privacy and workers."""
+        """`Pet Store — 12 examples from 5 requests`, with privacy, workers and upstream."""
         text = f"{self.collection} — {self.examples} examples from {self.requests} requests"
         if self.api_keys:
             text += f", private ({self.api_keys} key(s))"
         if self.workers > 1:
             text += f", {self.workers} worker processes"
+        if self.upstream:
+            text += f", unmatched calls go to {self.upstream}"
         return text
 
 

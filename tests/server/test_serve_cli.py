@@ -32,7 +32,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list[ServeConfig]:
     """Configs that `serve` hands to run(), which serves nothing here."""
     configs: list[ServeConfig] = []
 
-    def fake_run(config: ServeConfig, console: Any) -> None:
+    def fake_run(config: ServeConfig, console: Any, upstream: Any = None) -> None:
         configs.append(config)
 
     monkeypatch.setattr(postmock.server, "run", fake_run)
