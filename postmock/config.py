@@ -102,3 +102,16 @@ def parse_size(value: str) -> int:
     if not text.isdigit():
         raise ValueError(f"expected a size in bytes (e.g. 1048576, 512k, 2m), got {value!r}")
     return int(text) * factor
+
+
+# `postmock.testing` (MockServer, the pytest plugin): what differs from `serve` when a mock
+# runs inside a test suite — any free port, no terminal output, no reload, calls kept in
+# memory (no `.postmock/` in the working directory, no writer process).
+EMBEDDED_DEFAULTS: dict[str, object] = {
+    "port": 0,
+    "quiet": True,
+    "reload": False,
+    "log_db": None,
+}
+EMBEDDED_START_TIMEOUT = 30.0  # seconds a MockServer may take to load and bind
+EMBEDDED_NEAREST_SHOWN = 5  # calls an assertion message lists as the closest

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # tests/testing run generated test modules through the plugin
+
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:

@@ -281,6 +281,10 @@ class CallLog:
 
         return await asyncio.to_thread(run)
 
+    async def clear(self) -> int:
+        """Forget every call stored so far (after a flush); return how many there were."""
+        return await self._read(lambda store: store.clear())
+
     def stats(self) -> CallLogStats:
         """Return this process's counters."""
         pipe = self._pipe

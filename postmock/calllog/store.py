@@ -365,6 +365,12 @@ class CallStore:
                 break
         return records, int(seq)
 
+    def clear(self) -> int:
+        """Forget every stored call; return how many there were."""
+        count = self.count()
+        self._retry(lambda: self._conn.execute("DELETE FROM frames"))
+        return count
+
     def close(self) -> None:
         """Close the connection (checkpointing the WAL when last out)."""
         self._conn.close()

@@ -59,6 +59,7 @@ def add_api_routes(
     app[SHARED_STORE] = shared
     app[STOPPING] = asyncio.Event()
     app.router.add_get(API_PREFIX + "calls", list_calls)
+    app.router.add_delete(API_PREFIX + "calls", clear_calls)
     app.router.add_get(API_PREFIX + "calls/stream", stream_calls)  # before {id}
     app.router.add_get(API_PREFIX + "calls/{id}", get_call)
     app.on_shutdown.append(_end_streams)
@@ -178,6 +179,17 @@ async def list_calls(request: web.Request) -> web.Response:
     except (BadParam, ValueError) as exc:
         return _error(400, "invalidParamsError", str(exc))
     return _json({"calls": [r.to_json() for r in records], "meta": {"nextCursor": next_cursor}})
+
+
+async def clear_calls(request: web.Request) -> web.Response:
+    """`DELETE /__postmock/calls`: forget every call so far (between tests); 204."""
+    if (denied := _denied(request)) is not None:
+        return denied
+    try:
+        await request.app[CALL_LOG].clear()
+    except PostmockError as exc:
+        return _store_error(exc)
+    return web.Response(status=204)
 
 
 async def get_call(request: web.Request) -> web.Response:

@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import errno
 import gc
+import io
 import secrets
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -20,7 +22,7 @@ from postmock.config import ServeConfig
 from postmock.errors import PostmockError, StartupError
 from postmock.server import terminal
 from postmock.server.api import add_api_routes, add_health_route
-from postmock.server.app import RUNTIME, create_app
+from postmock.server.app import RUNTIME, CallListener, create_app
 from postmock.server.runtime import MockRunner
 from postmock.server.state import load_state
 from postmock.server.upstream import UpstreamFactory
@@ -38,10 +40,14 @@ async def serve(
     announce: bool = True,
     freeze_gc: bool = False,
     upstream: UpstreamFactory | None = None,
+    embedded: Embedding | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start.
 
-    `upstream` builds where unmatched calls go (`--upstream`, postmock.proxy)."""
+    `upstream` builds where unmatched calls go (`--upstream`, postmock.proxy).
+    `embedded`: inside another program's loop (`start`, `postmock.testing`): its listeners
+    get every call, no signal handlers, no background warm-up; told the app once it listens.
+    """
     state = load_state(config)
     forwarder = upstream(config) if upstream is not None and config.upstream else None
     if freeze_gc:  # only a process of our own: an embedding program keeps its own GC
@@ -75,6 +81,8 @@ async def serve(
         extra_routes=routes,
         upstream=forwarder,
     )
+    if embedded is not None:
+        app[RUNTIME].listeners.extend(embedded.listeners)
     runner = MockRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, reuse_port=config.workers > 1 or None)
@@ -92,7 +100,9 @@ async def serve(
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {reason}") from None
     # Faker (~100 ms) and the file watcher's imports load a moment after the first calls
     # can be answered, not in their way.
-    warm = asyncio.create_task(_later(AFTER_START_S, app[RUNTIME].dynamic.warm_up))
+    warm = asyncio.create_task(
+        _later(AFTER_START_S, app[RUNTIME].dynamic.warm_up, skip=embedded is not None)
+    )
     port = _bound_port(runner, config.port)
     url = f"http://{_display_host(config.host)}:{port}"
     app[RUNTIME].server = f"{secrets.token_hex(4)}@{_display_host(config.host)}:{port}"
@@ -110,14 +120,18 @@ async def serve(
             raise
     if ready is not None:
         ready(url)
+    if embedded is not None:
+        embedded.started(app, url)
 
     if stop is None:
         stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = []
     # A worker (announce=False) leaves Ctrl-C to its supervisor, which sends SIGTERM: a
-    # Ctrl-C reaches the whole process group, and would count twice in a worker.
-    for sig in (signal.SIGINT, signal.SIGTERM) if announce else (signal.SIGTERM,):
+    # Ctrl-C reaches the whole process group, and would count twice in a worker. Embedded
+    # (`start`): none, the embedding program keeps its own.
+    sigs = (signal.SIGINT, signal.SIGTERM) if announce else (signal.SIGTERM,)
+    for sig in sigs if embedded is None else ():
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
             signals.append(sig)
@@ -165,8 +179,10 @@ def _plain_lines_file(console: Console) -> IO[str] | None:
     return console.file
 
 
-async def _later(delay: float, work: Callable[[], None]) -> None:
-    """Run blocking `work` on a thread after `delay` seconds."""
+async def _later(delay: float, work: Callable[[], None], *, skip: bool = False) -> None:
+    """Run blocking `work` on a thread after `delay` seconds (not at all when `skip`)."""
+    if skip:
+        return
     await asyncio.sleep(delay)
     await asyncio.get_running_loop().run_in_executor(None, work)
 
@@ -265,3 +281,68 @@ def run_single(
     runner(
         serve(config, console, ready=ready, announce=announce, freeze_gc=True, upstream=upstream)
     )
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """What `serve` needs to run inside another program (see `start`)."""
+
+    listeners: Sequence[CallListener]
+    started: Callable[[web.Application, str], None]
+
+
+@dataclass
+class Serving:
+    """A mock started by `start`: where it listens, its app, `stop()`."""
+
+    app: web.Application
+    url: str
+    _stop: asyncio.Event
+    _task: asyncio.Task[None]
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def state(self) -> MockState:
+        """The compiled mock now served (a reload swaps it)."""
+        return self.app[RUNTIME].state
+
+    @property
+    def log(self) -> CallLog | None:
+        """The call log, when the config keeps one."""
+        return self.app[RUNTIME].calls
+
+    async def stop(self) -> None:
+        """Close the socket and every connection, then write and close the call log."""
+        self._stop.set()
+        await self._task
+
+
+async def start(config: ServeConfig, *, listeners: Sequence[CallListener] = ()) -> Serving:
+    """`serve` on the running loop, returned once it answers calls (PostmockError if not).
+
+    For programs that embed a mock (`postmock.testing`): no banner, no signal handlers, no
+    warm-up; `listeners` get each call's record before its response is sent.
+    """
+    loop = asyncio.get_running_loop()
+    started: asyncio.Future[None] = loop.create_future()
+    where: list[tuple[web.Application, str]] = []
+    stop = asyncio.Event()
+
+    def on_start(app: web.Application, url: str) -> None:
+        where.append((app, url))
+        started.set_result(None)
+
+    console = Console(file=io.StringIO())  # reload messages, if the embedder turned reload on
+    task = asyncio.create_task(
+        serve(config, console, stop=stop, announce=False, embedded=Embedding(listeners, on_start))
+    )
+    await asyncio.wait({started, task}, return_when=asyncio.FIRST_COMPLETED)
+    if not started.done():
+        started.cancel()
+        task.result()  # the reason it could not start
+        raise StartupError("the server stopped before it started")
+    app, url = where[0]
+    return Serving(app, url, stop, task)
