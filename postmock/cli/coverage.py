@@ -7,12 +7,18 @@ from pathlib import Path
 
 import click
 
-from postmock.cli.base import FILE, cli, domain_errors
+from postmock.cli.base import FILE, cli, domain_errors, examples
 from postmock.config import DEFAULT_URL
 from postmock.errors import ExitCode
 
+EXAMPLES = examples(
+    "postmock coverage collection.json",
+    "postmock coverage collection.json --db .postmock/calls.db --fail-under 80",
+    "postmock coverage collection.json --url http://127.0.0.1:3000 --format json",
+)
 
-@cli.command()
+
+@cli.command(epilog=EXAMPLES)
 @click.argument("collection", type=FILE)
 @click.option(
     "--url",

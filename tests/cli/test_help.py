@@ -26,6 +26,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
                                   "pyproject.toml"], id="validate"),
         pytest.param("logs", ["Examples:", "postmock logs --follow", "env var: POSTMOCK_URL"],
                      id="logs"),
+        pytest.param("coverage", ["Examples:", "--fail-under 80", "env var: POSTMOCK_LOG_DB"],
+                     id="coverage"),
     ],
 )  # fmt: skip
 def test_command_help_has_examples_and_variables(command: str, words: list[str]) -> None:
