@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import socket
 import threading
 import urllib.error
@@ -215,7 +216,9 @@ def test_a_server_that_cannot_start_says_why(tmp_path: Path) -> None:
 
 async def test_async_with_runs_on_the_running_loop() -> None:
     threads = set(threading.enumerate())
+    sigint = signal.getsignal(signal.SIGINT)
     async with MockServer(PETSTORE, environment=ENV, seed=1) as mock:
+        assert signal.getsignal(signal.SIGINT) is sigint  # Ctrl-C still stops the test run
         new = {t.name for t in set(threading.enumerate()) - threads}
         assert new <= {"postmock-warm-up"}  # no server thread: it runs on this loop
         async with aiohttp.ClientSession() as session:
