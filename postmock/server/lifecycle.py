@@ -24,7 +24,7 @@ from postmock.server import terminal
 from postmock.server.api import add_api_routes, add_health_route
 from postmock.server.app import RUNTIME, CallListener, create_app
 from postmock.server.runtime import MockRunner
-from postmock.server.state import load_state
+from postmock.server.state import MockState, load_state
 from postmock.server.upstream import UpstreamFactory
 from postmock.views.live import LiveCallView
 
