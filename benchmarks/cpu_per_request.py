@@ -12,7 +12,10 @@ CPU per request is the steadier figure: it is what bounds throughput on one core
 
 Servers: `limit` (a bare aiohttp app with uvloop answering one constant body: the ceiling
 for anything built on aiohttp), `postmock` (defaults: call log and plain call lines on),
-`postmock-nolog` (`--no-log --quiet`). Needs wrk and taskset. Loopback only.
+`postmock-nolog` (`--no-log --quiet`); with `--tls`, `postmock-tls` (`--tls`: HTTPS with
+the local CA, keep-alive connections as wrk makes them: the handshake once per connection,
+see `tls_handshake.py` for its cost). Needs wrk (built with TLS for `--tls`) and taskset.
+Loopback only.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -81,9 +85,10 @@ def cpu_seconds(pid: int) -> float:
 
 def wait_up(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
+    unverified = ssl._create_unverified_context()  # the local CA: the bench only needs bytes
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=1).read()
+            urllib.request.urlopen(url, timeout=1, context=unverified).read()
             return
         except urllib.error.HTTPError:
             return
@@ -120,7 +125,7 @@ def wrk(url: str, seconds: int) -> tuple[float, int, float]:
 
 
 def prepare(
-    prefix: str, resources: int, probe_names: list[str], variants: list[str]
+    prefix: str, resources: int, probe_names: list[str], variants: list[str], tls: bool = False
 ) -> tuple[Path, dict[str, str], dict[str, list[str]]]:
     """Write the collection and limit's files; return (folder, probes, server commands)."""
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
@@ -142,6 +147,8 @@ def prepare(
         "postmock": [*pm, "{port}"],
         "postmock-nolog": [*pm, "{port}", "--no-log", "--quiet"],
     }
+    if tls:
+        servers["postmock-tls"] = [*pm, "{port}", "--tls"]
     for extra in variants:  # e.g. --variant "--quiet" --variant "--no-log"
         servers[f"postmock {extra}"] = [*pm, "{port}", *extra.split()]
     return tmp, probes, servers
@@ -158,9 +165,12 @@ def main() -> None:
         "--variant", action="append", default=[], help="more postmock options to compare"
     )
     ap.add_argument("--probe", action="append", choices=("static", "pathvar"), default=[])
+    ap.add_argument("--tls", action="store_true", help="also postmock --tls (HTTPS)")
     args = ap.parse_args()
 
-    tmp, probes, servers = prepare("postmock-cpu-", args.resources, args.probe, args.variant)
+    tmp, probes, servers = prepare(
+        "postmock-cpu-", args.resources, args.probe, args.variant, args.tls
+    )
     procs: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     try:
         for name, argv in servers.items():
@@ -169,7 +179,8 @@ def main() -> None:
             proc = subprocess.Popen(
                 cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            base = f"http://127.0.0.1:{port}"
+            scheme = "https" if "--tls" in argv else "http"
+            base = f"{scheme}://127.0.0.1:{port}"
             wait_up(base + next(iter(probes.values())))
             for path in probes.values():
                 wrk(base + path, 1)  # warm-up

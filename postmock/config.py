@@ -33,6 +33,14 @@ AMBIGUOUS_CALL_ID = "ambiguousCallIdError"  # 409: a part of an id that several 
 DEFAULT_UPSTREAM_TIMEOUT = 30.0  # seconds to connect, and between bytes of the answer
 RECORD_WRITE_INTERVAL = 0.5  # seconds: recorded examples reach the file at most this late
 RECORDED_FOLDER = "Recorded"  # where new requests go in a collection saved into
+# HTTPS (`serve --tls`), the call-log page and metrics (#17)
+DEFAULT_TLS_DIR = Path(".postmock") / "tls"  # the local CA and its server certificate
+TLS_CA_DAYS = 825  # the local CA's lifetime; made again (and trusted again) after that
+TLS_CERT_DAYS = 90  # the server certificate's; renewed silently from the CA
+KEY_COOKIE = "postmock_key"  # the page's cookie holding the API key (path /__postmock/)
+CALL_LINES = ("plain", "json")  # what `serve` prints per call when stdout is not a terminal
+# Latency histogram buckets in seconds (served time, delays included)
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,12 @@ class ServeConfig:
     upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT
     upstream_ca: Path | None = None
     upstream_insecure: bool = False
+    # HTTPS: `tls` makes a local CA under `tls_dir`; `tls_cert`/`tls_key` serve a given pair
+    tls: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_dir: Path = DEFAULT_TLS_DIR
+    call_lines: str = "plain"  # one of CALL_LINES
 
 
 def parse_delay(value: str) -> int:

@@ -147,6 +147,15 @@ def response_words(kind: str, name: str | None, detail: str | None) -> str:
     return name or "-"
 
 
+def entry_json_lines(entries: Iterable[Entry]) -> str:
+    """Each entry's record as one JSON line (`serve --call-lines json`), the API's shape."""
+    dumps = json.dumps
+    return "".join(
+        dumps(record_from_entry(entry).to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        for entry in entries
+    )
+
+
 def entry_line(entry: Entry) -> str:
     """One line per call for logs and pipes (`plain_line` for a record)."""
     return entry_lines((entry,))[:-1]

@@ -131,6 +131,7 @@ class CallLog:
         redact: Iterable[str] = (),
         subscriber_queue: int = DEFAULT_SUBSCRIBER_QUEUE,
         lines: IO[str] | None = None,
+        json_lines: bool = False,
     ) -> None:
         if max_records < 1:
             raise ValueError("max_records must be at least 1")
@@ -141,6 +142,7 @@ class CallLog:
         self.redactor = Redactor(self.redact, body_cap)
         self.subscriber_queue = subscriber_queue
         self.lines = lines
+        self.json_lines = json_lines  # `lines` get each call's JSON record, not a plain line
         self._subscribers: set[Subscription] = set()
         self._reader: CallStore | None = None
         self._pipe: WriterPipe | None = None  # to the writer process, when there is one
@@ -169,6 +171,7 @@ class CallLog:
                 redact=self.redact,
                 lines=self.lines,
                 on_error=self._error,
+                json_lines=self.json_lines,
             )
         self._accepting = True
 

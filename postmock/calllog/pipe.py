@@ -79,6 +79,7 @@ class WriterPipe:
         redact: Sequence[str],
         lines: IO[str] | None,
         on_error: Callable[[str], None],
+        json_lines: bool = False,
     ) -> WriterPipe:
         """Start `python -m postmock.calllog.writer`; LogStoreError if it cannot be started."""
         status_read, status_write = os.pipe()
@@ -98,6 +99,8 @@ class WriterPipe:
             lines.flush()
             keep.append(lines.fileno())
             argv.append(f"--lines-fd={lines.fileno()}")
+            if json_lines:
+                argv.append("--json-lines")
         # The writer imports postmock from where this process did (a checkout works too).
         package_root = str(Path(postmock.__file__).resolve().parent.parent)
         env = dict(os.environ)

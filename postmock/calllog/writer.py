@@ -28,7 +28,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Final
 
-from postmock.calllog.entry import Entry, entry_lines
+from postmock.calllog.entry import Entry, entry_json_lines, entry_lines
 from postmock.calllog.frames import Frame, FrameReader, is_current
 from postmock.calllog.redact import Redactor
 from postmock.config import DEFAULT_BODY_CAP, DEFAULT_LOG_MAX
@@ -48,6 +48,7 @@ class Sink:
         redact: Sequence[str],
         lines: IO[str] | None,
         status: IO[str] | None,
+        json_lines: bool = False,
     ) -> None:
         from postmock.calllog.store import CallStore  # sqlite3: only when there is a store
 
@@ -55,6 +56,7 @@ class Sink:
         self.max_records = max_records
         self.redactor = Redactor(redact, body_cap)
         self.lines = lines
+        self.format_lines = entry_json_lines if json_lines else entry_lines
         self.status = status
         self.written = 0
         self.failed = 0
@@ -84,7 +86,7 @@ class Sink:
             self._store(batches)
         if batches and self.lines is not None:
             try:
-                self.lines.write("".join(entry_lines(entries) for entries, _ in batches))
+                self.lines.write("".join(self.format_lines(entries) for entries, _ in batches))
                 self.lines.flush()
             except (OSError, ValueError):
                 self.lines = None  # the terminal went away: keep storing
@@ -126,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--redact", action="append", default=[])
     ap.add_argument("--lines-fd", type=int)
     ap.add_argument("--status-fd", type=int)
+    ap.add_argument("--json-lines", action="store_true")
     args = ap.parse_args(argv)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)  # the server decides when the log ends (see above)
@@ -142,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         redact=args.redact,
         lines=lines,
         status=status,
+        json_lines=args.json_lines,
     )
     reader = FrameReader(sys.stdin.fileno())
     try:

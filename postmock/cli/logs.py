@@ -87,6 +87,13 @@ EXAMPLES = examples(
     metavar="COLLECTION.json",
     help="Collection file --save adds the example to (created when missing).",
 )
+@click.option(
+    "--cacert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="POSTMOCK_CACERT",
+    metavar="CA.pem",
+    help="Trust this CA for an https:// --url (serve --tls prints its path).",
+)
 def logs(
     url: str,
     db: Path | None,
@@ -102,6 +109,7 @@ def logs(
     api_key: str | None,
     save: str | None,
     into: Path | None,
+    cacert: Path | None,
 ) -> None:
     """Show the calls a mock answered: from a running server or its store file."""
     from postmock.views.logs import LogsOptions, run_logs
@@ -115,6 +123,7 @@ def logs(
         filter=CallFilter(since=since, status=status, method=method, path=path, search=search),
         show=show,
         api_key=api_key,
+        cacert=cacert,
     )
     if (save is None) != (into is None):
         raise click.UsageError("--save ID and --into COLLECTION.json go together")

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from postmock.cli.base import FILE, LINES, cli, converter, domain_errors, examples, header_list
 from postmock.config import (
+    CALL_LINES,
     DEFAULT_BODY_CAP,
     DEFAULT_DELAY,
     DEFAULT_HOST,
@@ -231,6 +232,34 @@ EXAMPLES = examples(
     envvar="POSTMOCK_UPSTREAM_INSECURE",
     help="Do not verify an HTTPS upstream's certificate.",
 )
+@click.option(
+    "--tls",
+    is_flag=True,
+    envvar="POSTMOCK_TLS",
+    help="Serve HTTPS with a local CA made once under .postmock/tls/ (prints how to trust it).",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="POSTMOCK_TLS_CERT",
+    metavar="CERT.pem",
+    help="Serve HTTPS with this certificate chain (with --tls-key).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="POSTMOCK_TLS_KEY",
+    metavar="KEY.pem",
+    help="The private key of --tls-cert.",
+)
+@click.option(
+    "--call-lines",
+    type=click.Choice(CALL_LINES),
+    default="plain",
+    show_default=True,
+    envvar="POSTMOCK_CALL_LINES",
+    help="What to print per call when stdout is not a terminal: a plain line or the JSON record.",
+)
 def serve(
     collection: Path,
     environment: Path | None,
@@ -261,8 +290,14 @@ def serve(
     upstream_timeout: float,
     upstream_ca: Path | None,
     upstream_insecure: bool,
+    tls: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    call_lines: str,
 ) -> None:
     """Serve COLLECTION's saved examples as a mock HTTP server."""
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
     config = ServeConfig(
         collection=collection,
         environment=environment,
@@ -292,6 +327,10 @@ def serve(
         upstream_timeout=upstream_timeout,
         upstream_ca=upstream_ca,
         upstream_insecure=upstream_insecure,
+        tls=tls,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        call_lines=call_lines,
     )
     from postmock.server import run  # the server's imports are only paid for by `serve`
 

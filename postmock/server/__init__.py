@@ -18,6 +18,9 @@ def run(config: ServeConfig, console: Console, upstream: UpstreamFactory | None 
     """Serve until a signal: in this process, or as a supervisor of `--workers` processes.
 
     `upstream` builds where unmatched calls go when `config.upstream` is set."""
+    from postmock.server.tls import resolve
+
+    config = resolve(config)  # `--tls`: the local CA made once, before any worker forks
     if config.workers > 1:
         from postmock.server.workers import run_workers
 

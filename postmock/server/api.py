@@ -19,7 +19,8 @@ from postmock.calllog.record import RESPONSE_TYPES, CallRecord, ResponseType, pa
 from postmock.calllog.store import CallStore, Direction
 from postmock.config import AMBIGUOUS_CALL_ID, API_PREFIX, CALL_NOT_FOUND, MAX_PAGE
 from postmock.errors import PostmockError
-from postmock.server.app import RUNTIME, key_ok
+from postmock.server.access import allowed
+from postmock.server.app import RUNTIME
 from postmock.server.responses import json_error
 
 #: Seconds between keep-alive lines on an idle stream (also how soon a gone client is noticed).
@@ -84,8 +85,7 @@ def _store_error(exc: PostmockError) -> web.Response:
 
 
 def _denied(request: web.Request) -> web.Response | None:
-    keys = request.app[API_KEYS]
-    if not keys or key_ok(keys, request.headers):
+    if allowed(request.app[API_KEYS], request):  # x-api-key, a bearer token or the page's cookie
         return None
     return _error(
         401,

@@ -24,6 +24,8 @@ from postmock.templating.dynamic import DynamicValues
 from postmock.templating.templates import RenderContext, RequestData
 
 CallListener = Callable[[CallRecord], None]
+#: Counts one answered call: method, status, response type, milliseconds (server/metrics.py)
+CallObserver = Callable[[str, int, str, float], None]
 log = logging.getLogger("postmock")
 PREFLIGHT_MAX_AGE = "86400"
 PRIVATE_MESSAGE = "This mock server is private: send a valid API key in the x-api-key header."
@@ -57,6 +59,7 @@ class Runtime:
     in_flight: int = 0
     #: `--upstream`: where unmatched calls go (postmock.proxy), else None
     upstream: Upstream | None = None
+    observe: CallObserver | None = None
 
     def emit(self, record: CallRecord) -> None:
         for listener in self.listeners:
@@ -116,6 +119,9 @@ async def answer_call(rt: Runtime, request: web.BaseRequest) -> web.StreamRespon
     finally:
         rt.in_flight -= 1
     resp, plan = answer.response, answer.plan
+    took_ms = (time.perf_counter() - started) * 1000
+    if rt.observe is not None:
+        rt.observe(request.method, resp.status, answer.kind, took_ms)
     if rt.calls is None and not rt.listeners:
         return resp
     now = time.time()
@@ -133,7 +139,7 @@ async def answer_call(rt: Runtime, request: web.BaseRequest) -> web.StreamRespon
         answer.response_body,
         answer.kind,
         plan.example.name if plan is not None else None,
-        (time.perf_counter() - started) * 1000,
+        took_ms,
         answer.delay_ms,
         plan.request_name if plan is not None else None,
         rt.server,

@@ -20,9 +20,11 @@ from rich.console import Console
 from postmock.calllog.log import CallLog
 from postmock.config import ServeConfig
 from postmock.errors import PostmockError, StartupError
-from postmock.server import terminal
+from postmock.server import terminal, tls
 from postmock.server.api import add_api_routes, add_health_route
 from postmock.server.app import RUNTIME, CallListener, create_app
+from postmock.server.metrics import add_metrics_route, note_reload
+from postmock.server.page import add_page_routes
 from postmock.server.runtime import MockRunner
 from postmock.server.state import MockState, load_state
 from postmock.server.upstream import UpstreamFactory
@@ -50,6 +52,8 @@ async def serve(
     """
     state = load_state(config)
     forwarder = upstream(config) if upstream is not None and config.upstream else None
+    config = tls.resolve(config)  # --tls: the local CA and certificate, made once
+    ssl_context = tls.context_for(config)
     if freeze_gc:  # only a process of our own: an embedding program keeps its own GC
         gc.freeze()  # see _settle; no full collection here, start-up time matters more
     # Piped output: one plain line per call, written by the call-log writer process (see
@@ -63,6 +67,7 @@ async def serve(
             body_cap=config.log_body_cap,
             redact=config.redact,
             lines=lines,
+            json_lines=config.call_lines == "json",
         )
         await log.start()
     view = None if config.quiet or lines is not None else LiveCallView(console)
@@ -70,8 +75,10 @@ async def serve(
     def routes(app: web.Application) -> None:
         if log is not None and config.log_db is not None:
             add_api_routes(app, log, config.api_keys, shared=config.workers > 1)
+            add_page_routes(app, config.api_keys)
         else:  # no call log: health still answers (scripts wait for the mock with it)
             add_health_route(app, config.api_keys)
+        add_metrics_route(app, log, config.api_keys)
 
     app = create_app(
         config,
@@ -85,7 +92,13 @@ async def serve(
         app[RUNTIME].listeners.extend(embedded.listeners)
     runner = MockRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port, reuse_port=config.workers > 1 or None)
+    site = web.TCPSite(
+        runner,
+        config.host,
+        config.port,
+        reuse_port=config.workers > 1 or None,
+        ssl_context=ssl_context,
+    )
     try:
         await site.start()
     except OSError as exc:
@@ -104,7 +117,8 @@ async def serve(
         _later(AFTER_START_S, app[RUNTIME].dynamic.warm_up, skip=embedded is not None)
     )
     port = _bound_port(runner, config.port)
-    url = f"http://{_display_host(config.host)}:{port}"
+    scheme = "https" if ssl_context is not None else "http"
+    url = f"{scheme}://{_display_host(config.host)}:{port}"
     app[RUNTIME].server = f"{secrets.token_hex(4)}@{_display_host(config.host)}:{port}"
     if view is not None:
         view.header = lambda: terminal.banner_info(config, app[RUNTIME].state, url)
@@ -221,8 +235,10 @@ async def reload(
     except PostmockError as exc:
         message = f"[red]reload failed[/], still serving the previous version: {exc}"
         console.print(message, highlight=False, soft_wrap=True)
+        note_reload(app, ok=False)
         return False
     app[RUNTIME].state = state
+    note_reload(app, ok=True)
     if freeze_gc:
         gc.unfreeze()  # the old version's objects can be collected again
         _settle()

@@ -21,6 +21,8 @@ from rich.text import Text
 
 from postmock.config import ServeConfig
 from postmock.errors import StartupError
+from postmock.server import tls
+from postmock.server.page import page_line
 from postmock.server.state import MockState
 from postmock.server.upstream import display_url
 from postmock.views.banner import BannerInfo, routes, routes_lines, routes_renderable
@@ -60,6 +62,9 @@ def announce(
     """Print the banner (unless the live table's header panel shows it), routes, warnings."""
     if not live_header:
         console.print(banner(config, state, url), highlight=False)
+    extra = page_line(config, url) + tls.banner_line(config)  # the page, the CA to trust
+    if extra:
+        console.print(extra.lstrip("\n"), highlight=False, soft_wrap=True)  # paths stay whole
     served = routes(state.collection, state.index)
     if console.is_terminal:
         console.print(routes_renderable(served), highlight=False)

@@ -49,6 +49,7 @@ class LogsOptions:
     show: str | None = None
     api_key: str | None = None
     poll_interval: float = 0.5  # --db --follow: how often to look for new calls
+    cacert: Path | None = None  # --cacert: trust this CA for an https:// --url
 
 
 class Source(Protocol):
@@ -84,9 +85,19 @@ class CallNotFound(LogStoreError):
 class HttpSource:
     """The `/__postmock/` API of a running server."""
 
-    def __init__(self, url: str, api_key: str | None = None) -> None:
+    def __init__(self, url: str, api_key: str | None = None, cacert: Path | None = None) -> None:
         self.url = url.rstrip("/")
         self.api_key = api_key
+        self.context = None
+        if cacert is not None:
+            import ssl
+
+            try:
+                self.context = ssl.create_default_context(cafile=str(cacert))
+            except (OSError, ssl.SSLError) as exc:
+                reason = getattr(exc, "strerror", None) or str(exc)
+                message = f"--cacert {cacert}: not a readable PEM CA ({reason})"
+                raise LogStoreError(message) from None
 
     def _open(self, path: str, params: dict[str, str], timeout: float) -> Any:
         query = urllib.parse.urlencode(params)
@@ -95,7 +106,7 @@ class HttpSource:
         if self.api_key:
             request.add_header("x-api-key", self.api_key)
         try:
-            return urllib.request.urlopen(request, timeout=timeout)
+            return urllib.request.urlopen(request, timeout=timeout, context=self.context)
         except urllib.error.HTTPError as exc:
             raise self._http_error(exc, path) from None
         except (urllib.error.URLError, OSError) as exc:
@@ -228,7 +239,7 @@ def open_source(options: LogsOptions) -> Source:
     """The store file when `--db` was given, else the server at `--url`."""
     if options.db is not None:
         return DbSource(options.db, options.poll_interval)
-    return HttpSource(options.url, options.api_key)
+    return HttpSource(options.url, options.api_key, options.cacert)
 
 
 class _Output:
