@@ -21,6 +21,9 @@ DEFAULT_LOG_MAX = 10_000  # calls kept; older ones are forgotten
 DEFAULT_BODY_CAP = 64 * 1024  # characters of a body kept in the log
 DEFAULT_SUBSCRIBER_QUEUE = 1000  # calls a live follower may lag behind
 DEFAULT_SEND_INTERVAL = 0.02  # seconds between frames to the writer process
+DEFAULT_LOG_BUFFER = 64 * 1024 * 1024  # bytes of calls kept while the store cannot take them
+DEFAULT_LOG_LOCK_WAIT = 3.0  # seconds start-up waits for a call-log store locked elsewhere
+DEFAULT_TAIL_RING = 4096  # newest calls kept encoded for stream followers
 # `postmock logs`
 DEFAULT_LOGS_LIMIT = 50
 # The `/__postmock/` API: its place, its page size, the error name of an unknown call id
@@ -82,6 +85,9 @@ class ServeConfig:
     tls_key: Path | None = None
     tls_dir: Path = DEFAULT_TLS_DIR
     call_lines: str = "plain"  # one of CALL_LINES
+    log_buffer: int = DEFAULT_LOG_BUFFER
+    redact_bodies: bool = True
+    server_token: str | None = None  # the start-up id in `server`; --workers share one
 
 
 def parse_delay(value: str) -> int:

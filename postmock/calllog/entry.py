@@ -17,7 +17,8 @@ from postmock.calllog.record import (
     CallRecord,
     Headers,
     ResponseType,
-    body_text,
+    body_field,
+    clean_text,
     format_duration,
     iso_utc,
     pairs,
@@ -69,10 +70,12 @@ def record_from_entry(entry: Entry) -> CallRecord:
     """The CallRecord for an entry: headers and bodies as text (masking is `Redactor`'s)."""
     (cid, served_at, method, path, query, req_h, req_b, status, res_h, res_b, kind, name,
      duration, delay, request_name, server, detail) = entry  # fmt: skip
+    req_text, req_enc = body_field(req_b)
+    res_text, res_enc = body_field(res_b)
     return CallRecord(
-        cid, served_at, method, path, query, pairs(req_h), body_text(req_b), status,
-        pairs(res_h), body_text(res_b), cast(ResponseType, kind), name, duration, delay,
-        request_name, server, detail,
+        cid, served_at, method, clean_text(path), clean_text(query), pairs(req_h), req_text,
+        status, pairs(res_h), res_text, cast(ResponseType, kind), name, duration, delay,
+        request_name, server, detail, 0, req_enc, res_enc,
     )  # fmt: skip
 
 

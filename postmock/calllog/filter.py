@@ -34,6 +34,7 @@ class CallFilter:
     response_name: str | None = None
     response_type: ResponseType | None = None
     search: str | None = None  # anywhere in path, query, example name or bodies
+    server: str | None = None  # exactly this server ("<start-up id>@host:port"); None: all
     _status_range: tuple[int, int] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -47,6 +48,8 @@ class CallFilter:
 
     def matches(self, record: CallRecord) -> bool:
         """Tell whether `record` passes this filter."""
+        if self.server is not None and record.server != self.server:
+            return False
         if self.since is not None and record.served_at < self.since:
             return False
         if self.until is not None and record.served_at > self.until:

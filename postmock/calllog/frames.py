@@ -1,8 +1,10 @@
 """The one format calls travel and rest in: the writer's pipe frames and the store's blobs.
 
-A frame on the pipe is a 4-byte big-endian length, then a payload: `LAYOUT_PREFIX` and a
-marshalled list (or `P` and a pickled one, for values marshal refuses) of call entries
-(`calllog.entry.Entry`) and flush tokens (ints). A marshalled frame of entries only is
+A frame on the pipe is a 4-byte big-endian length, an 8-byte frame number (the serving
+side numbers its frames; the writer acknowledges each number once it is stored, and skips
+numbers it already stored when frames are replayed after a restart), then a payload:
+`LAYOUT_PREFIX` and a marshalled list (or `P` and a pickled one, for values marshal
+refuses) of call entries (`calllog.entry.Entry`). A marshalled frame of entries only is
 also a store blob, so the writer can keep a frame that needed no masking exactly as it
 came. Every blob carries the entry layout it was written in; `decode_blob` reads the
 layouts of older postmocks and refuses newer ones with a one-line error.
@@ -36,11 +38,11 @@ class BlobError(ValueError):
     """A stored batch that cannot be read (its message is one line for the user)."""
 
 
-_HEADER: Final = struct.Struct(">I")
+_HEADER: Final = struct.Struct(">IQ")
 _READ_SIZE: Final = 1 << 20
 
 
-def encode_frame(items: Sequence[Entry | int]) -> bytes:
+def encode_frame(items: Sequence[Entry | int], number: int = 0) -> bytes:
     """One frame for the pipe.
 
     marshal, not pickle: both ends are this same Python, entries hold only tuples, str,
@@ -51,11 +53,11 @@ def encode_frame(items: Sequence[Entry | int]) -> bytes:
         payload = LAYOUT_PREFIX + marshal.dumps(cast(Any, items), MARSHAL_VERSION)
     except ValueError:  # a str or tuple subclass (an embedder's CallRecord): pickle it
         payload = _PICKLED + pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(len(payload)) + payload
+    return _HEADER.pack(len(payload), number) + payload
 
 
-#: One frame as it came through the pipe (its kind byte and payload) and its items.
-Frame = tuple[bytes, list[Entry | int]]
+#: One frame as it came through the pipe: its number, its payload and its items.
+Frame = tuple[int, bytes, list[Entry | int]]
 
 
 class FrameReader:
@@ -82,7 +84,7 @@ class FrameReader:
         start = 0
         frames: list[Frame] = []
         while len(view) - start >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(view, start)
+            size, number = _HEADER.unpack_from(view, start)
             end = start + _HEADER.size + size
             if end > len(view):
                 break
@@ -91,7 +93,7 @@ class FrameReader:
                 items = pickle.loads(memoryview(body)[1:])
             else:  # both ends are this postmock: always LAYOUT_PREFIX
                 items = marshal.loads(memoryview(body)[len(LAYOUT_PREFIX) :])
-            frames.append((body, items))
+            frames.append((number, body, items))
             start = end
         del view[:start]
         return frames

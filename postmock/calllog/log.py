@@ -22,19 +22,29 @@ from typing import IO, TypeVar
 
 from postmock.calllog.entry import Entry, entry_from_record, record_from_entry
 from postmock.calllog.filter import CallFilter
-from postmock.calllog.pipe import WriterPipe
+from postmock.calllog.health import NOT_RUNNING, LogHealth
+from postmock.calllog.process import WriterProcess
 from postmock.calllog.record import CallRecord, ResponseType, iso_utc, new_call_id, parse_time
-from postmock.calllog.redact import Redactor
+from postmock.calllog.redact import Redactor, cap_entry
 from postmock.calllog.store import CallStore, Direction
 from postmock.config import (
     DEFAULT_BODY_CAP,
+    DEFAULT_LOG_BUFFER,
     DEFAULT_LOG_DB,
+    DEFAULT_LOG_LOCK_WAIT,
     DEFAULT_LOG_MAX,
     DEFAULT_SUBSCRIBER_QUEUE,
 )
-from postmock.errors import LogStoreError
+from postmock.errors import ExitCode, LogStoreError
 
 T = TypeVar("T")
+
+
+class LogStartError(LogStoreError):
+    """The store cannot be used at start-up (locked elsewhere, not a call log): the server
+    does not start (exit code 3)."""
+
+    exit_code = ExitCode.STARTUP_FAILURE
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ class CallLogStats:
     dropped: int  # records that could not be stored (see last_error)
     subscribers: int
     last_error: str | None
+    health: dict[str, object]  # LogHealth.snapshot(): status, reason, droppedBy, ...
 
 
 class Subscription:
@@ -132,6 +143,10 @@ class CallLog:
         subscriber_queue: int = DEFAULT_SUBSCRIBER_QUEUE,
         lines: IO[str] | None = None,
         json_lines: bool = False,
+        buffer_limit: int = DEFAULT_LOG_BUFFER,
+        redact_bodies: bool = True,
+        lock_wait: float = DEFAULT_LOG_LOCK_WAIT,
+        messages: IO[str] | None = None,
     ) -> None:
         if max_records < 1:
             raise ValueError("max_records must be at least 1")
@@ -139,13 +154,19 @@ class CallLog:
         self.max_records = max_records
         self.body_cap = body_cap
         self.redact = tuple(redact)
-        self.redactor = Redactor(self.redact, body_cap)
+        self.redactor = Redactor(self.redact, body_cap, bodies=redact_bodies)
+        self.redact_bodies = redact_bodies
         self.subscriber_queue = subscriber_queue
         self.lines = lines
         self.json_lines = json_lines  # `lines` get each call's JSON record, not a plain line
+        self.buffer_limit = buffer_limit
+        self.lock_wait = lock_wait
+        self.health = LogHealth(messages)
+        #: called (on the loop) each time the writer confirms stored calls
+        self.commit_listeners: list[Callable[[], None]] = []
         self._subscribers: set[Subscription] = set()
         self._reader: CallStore | None = None
-        self._pipe: WriterPipe | None = None  # to the writer process, when there is one
+        self._pipe: WriterProcess | None = None  # to the writer process, when there is one
         self._accepting = False
         self._rejected = 0
         self.last_error: str | None = None
@@ -162,21 +183,27 @@ class CallLog:
 
     def _open(self) -> None:
         if self.path is not None:
-            self._reader = CallStore.open(self.path)  # creates the schema; errors show here
+            try:  # creates the schema; a locked or unusable file fails here, within seconds
+                self._reader = CallStore.open(self.path, lock_wait=self.lock_wait)
+            except LogStoreError as exc:
+                raise LogStartError(exc.message, file=exc.file) from None
         if self.path is not None or self.lines is not None:
-            self._pipe = WriterPipe.spawn(
+            self._pipe = WriterProcess.spawn(
                 db=self.path,
                 max_records=self.max_records,
-                body_cap=self.body_cap,
                 redact=self.redact,
+                redact_bodies=self.redact_bodies,
                 lines=self.lines,
-                on_error=self._error,
+                health=self.health,
+                buffer_limit=self.buffer_limit,
+                on_commit=self._committed,
                 json_lines=self.json_lines,
             )
         self._accepting = True
 
-    def _error(self, message: str) -> None:
-        self.last_error = message
+    def _committed(self) -> None:
+        for listener in tuple(self.commit_listeners):
+            listener()
 
     async def close(self) -> None:
         """Write every pending record, end all subscriptions, stop the writer."""
@@ -193,7 +220,10 @@ class CallLog:
     def _finish(self) -> None:
         """Let the writer write everything and exit; then close the reader."""
         if self._pipe is not None:
-            self._pipe.finish()
+            lost = self._pipe.finish()
+            if lost:
+                self.health.drop(NOT_RUNNING, lost)
+                self.health.say(f"{lost} calls could not be stored before stopping")
         if self._reader is not None:
             with self._reader.lock:
                 self._reader.close()
@@ -216,6 +246,7 @@ class CallLog:
             self._rejected += 1
             self.last_error = "record added while the call log was not running"
             return
+        entry = cap_entry(entry, self.body_cap)  # before the pipe: a big body costs no more
         if self._pipe is not None:
             self._pipe.put(entry)
         if self._subscribers:
@@ -291,15 +322,19 @@ class CallLog:
     def stats(self) -> CallLogStats:
         """Return this process's counters."""
         pipe = self._pipe
-        written, failed, lost = (pipe.written, pipe.failed, pipe.lost) if pipe else (0, 0, 0)
-        pending = pipe.sent - written - failed - lost if pipe is not None and pipe.running else 0
         return CallLogStats(
-            written=written,
-            pending=max(pending, 0),
-            dropped=self._rejected + failed + lost,
+            written=pipe.written if pipe else 0,
+            pending=pipe.pending if pipe else 0,
+            dropped=self._rejected + self.health.dropped,
             subscribers=len(self._subscribers),
-            last_error=self.last_error,
+            last_error=self.health.last_error or self.last_error,
+            health=self.health.snapshot(),
         )
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The writer process's id (None without one)."""
+        return self._pipe.pid if self._pipe is not None else None
 
 
 __all__ = [

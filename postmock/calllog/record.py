@@ -4,6 +4,7 @@ The hot-path tuple, masking and plain lines are in `entry` and `redact`; filters
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
 import re
@@ -108,7 +109,7 @@ def pairs(headers: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]) ->
         raw = cast(tuple[tuple[bytes, bytes], ...], headers)
         return tuple(
             [
-                (k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
+                (k.decode("utf-8", "backslashreplace"), v.decode("utf-8", "backslashreplace"))
                 for k, v in raw
             ]
         )
@@ -117,8 +118,27 @@ def pairs(headers: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]) ->
 
 def _text(value: str | bytes) -> str:
     if isinstance(value, bytes):
-        return value.decode("utf-8", "surrogateescape")
+        return value.decode("utf-8", "backslashreplace")
     return str(value)
+
+
+def body_field(data: bytes | str) -> tuple[str, str | None]:
+    """A body for a record: its text, or base64 text and `"base64"` when it is not UTF-8."""
+    if isinstance(data, str):
+        return data, None
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return base64.b64encode(data).decode("ascii"), "base64"
+
+
+def clean_text(text: str) -> str:
+    """`text` without lone surrogates (escaped as `\\udcff`), so it always encodes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 @dataclass(slots=True)
@@ -146,6 +166,10 @@ class CallRecord:
     request_name: str | None = None  # the example's request, "Folder › Request"
     server: str = ""  # which server answered: "<start-up id>@host:port"
     detail: str | None = None  # why, in a few words: a miss's nearest example, an error
+    seq: int = 0  # the call's number in its store (0: not stored yet)
+    #: "base64" when the body was not UTF-8 and is kept as base64 text
+    request_body_encoding: str | None = None
+    response_body_encoding: str | None = None
 
     @classmethod
     def create(
@@ -208,17 +232,20 @@ class CallRecord:
                 "query": self.query,
                 "headers": _header_dict(self.request_headers),
                 "body": self.request_body,
+                **({"bodyEncoding": enc} if (enc := self.request_body_encoding) else {}),
             },
             "response": {
                 "type": self.response_type,
                 "statusCode": self.status_code,
                 "headers": _header_dict(self.response_headers),
                 "body": self.response_body,
+                **({"bodyEncoding": enc} if (enc := self.response_body_encoding) else {}),
             },
             "durationMs": round(self.duration_ms, 3),
             "delayMs": self.delay_ms,
             "detail": self.detail,
             "server": self.server,
+            **({"seq": self.seq} if self.seq else {}),
         }
 
     @classmethod
@@ -247,6 +274,9 @@ class CallRecord:
                 request_name=data.get("requestName"),
                 server=str(data.get("server") or ""),
                 detail=data.get("detail"),
+                seq=int(data.get("seq") or 0),
+                request_body_encoding=request.get("bodyEncoding"),
+                response_body_encoding=response.get("bodyEncoding"),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a postmock call record: {exc!r}") from None

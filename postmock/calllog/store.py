@@ -55,12 +55,19 @@ CREATE TABLE IF NOT EXISTS frames (
 );
 CREATE INDEX IF NOT EXISTS frames_first_at ON frames (first_at);
 CREATE INDEX IF NOT EXISTS frames_last_at ON frames (last_at);
+CREATE TABLE IF NOT EXISTS numbering (one INTEGER PRIMARY KEY CHECK (one = 1), upto INTEGER);
+CREATE TABLE IF NOT EXISTS origins (origin TEXT PRIMARY KEY, frame INTEGER NOT NULL);
 """
+# `numbering.upto`: the number of the newest call ever stored, so numbers keep growing
+# even when every frame is deleted (a clear). `origins`: the newest frame number each
+# writer stored (`calllog.process` replays unconfirmed frames after a writer restart).
 _INSERT = "INSERT INTO frames (first_at, last_at, n, upto, cut, calls) VALUES (?, ?, ?, ?, ?, ?)"
 _CUT = "(SELECT cut FROM frames ORDER BY seq DESC LIMIT 1)"
 #: What reads select of a frame: enough to decode it and skip its calls below the cut.
 _FRAME = f"seq, n, upto, {_CUT}, calls"
 _Key = tuple[float, str]
+#: A batch to store: its calls, their blob when already made, and maybe its frame number.
+_Batch = tuple[Sequence[Entry], bytes | None] | tuple[Sequence[Entry], bytes | None, int]
 
 
 def encode_cursor(record: CallRecord) -> str:
@@ -79,6 +86,13 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
         raise ValueError(f"invalid cursor {cursor!r}") from exc
 
 
+def _why(exc: sqlite3.OperationalError) -> str:
+    text = str(exc)
+    if _is_locked(exc):
+        return f"{text} (another process holds its write lock; use another --log-db or --no-log)"
+    return text
+
+
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
@@ -92,24 +106,30 @@ class CallStore:
         self.path = path
         self.readonly = readonly
         self.lock = threading.Lock()  # for callers sharing one store between threads
+        self.lock_wait = _LOCK_RETRY_SECONDS
 
     @classmethod
-    def open(cls, path: str | Path) -> CallStore:
-        """Open (creating it and its folder if needed) a store for writing."""
+    def open(cls, path: str | Path, *, lock_wait: float = _LOCK_RETRY_SECONDS) -> CallStore:
+        """Open (creating it and its folder if needed) a store for writing; wait at most
+        about `lock_wait` seconds for another process's write lock."""
         target = Path(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 target,
-                timeout=BUSY_TIMEOUT_MS / 1000,
+                timeout=min(BUSY_TIMEOUT_MS / 1000, lock_wait),
                 isolation_level=None,  # explicit BEGIN IMMEDIATE / COMMIT below
                 check_same_thread=False,
             )
         except (OSError, sqlite3.Error) as exc:
             raise LogStoreError(f"cannot open call log: {exc}", file=target) from None
         store = cls(conn, target, readonly=False)
+        store.lock_wait = lock_wait
         try:
             store._retry(store._init_schema)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            raise LogStoreError(f"cannot use call log: {_why(exc)}", file=target) from None
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise LogStoreError(f"not a postmock call log ({exc})", file=target) from None
@@ -144,7 +164,7 @@ class CallStore:
 
     def _init_schema(self) -> None:
         conn = self._conn
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {int(min(BUSY_TIMEOUT_MS, self.lock_wait * 1000))}")
         conn.execute("PRAGMA journal_mode = WAL")
         # A call log needs to survive the process, not a power cut: no fsync at checkpoints.
         conn.execute("PRAGMA synchronous = OFF")
@@ -158,7 +178,9 @@ class CallStore:
                 if statement.strip():
                     conn.execute(statement)
             if "calls" in tables:
-                _migrate_v1(conn)
+                from postmock.calllog.migrate import migrate_v1
+
+                migrate_v1(conn, _INSERT)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -169,7 +191,7 @@ class CallStore:
 
     def _retry(self, action: Callable[[], T]) -> T:
         """Run `action`, retrying while another process holds the write lock."""
-        deadline = time.monotonic() + _LOCK_RETRY_SECONDS
+        deadline = time.monotonic() + self.lock_wait
         pause = 0.01
         while True:
             try:
@@ -198,11 +220,19 @@ class CallStore:
         self.write_frames([(entries, blob)], max_records)
 
     def write_frames(
-        self, frames: Sequence[tuple[Sequence[Entry], bytes | None]], max_records: int | None
+        self,
+        frames: Sequence[
+            tuple[Sequence[Entry], bytes | None] | tuple[Sequence[Entry], bytes | None, int]
+        ],
+        max_records: int | None,
+        origin: str = "",
     ) -> None:
-        """`write` several frames in one transaction."""
+        """`write` several frames in one transaction; with `origin`, remember the newest
+        frame number (the third item of each frame) stored for it."""
         rows = []
-        for entries, blob in frames:
+        number = 0
+        for entries, blob, *rest in frames:
+            number = max([number, *rest])
             if entries:
                 times = [e[SERVED_AT] for e in entries]
                 rows.append((min(times), max(times), len(entries), blob or encode_calls(entries)))
@@ -214,12 +244,19 @@ class CallStore:
             conn.execute("BEGIN IMMEDIATE")
             newest = conn.execute("SELECT upto, cut FROM frames ORDER BY seq DESC LIMIT 1")
             upto, last_cut = newest.fetchone() or (0, 0)
-            cut = last_cut
+            (numbered,) = conn.execute("SELECT max(upto) FROM numbering").fetchone()
+            upto = max(upto, numbered or 0)
+            cut = max(last_cut, 0)
             for first_at, last_at, n, blob in rows:
                 upto += n
                 if max_records is not None:
                     cut = max(cut, upto - max(max_records, 0))
                 conn.execute(_INSERT, (first_at, last_at, n, upto, cut, blob))
+            conn.execute("INSERT OR REPLACE INTO numbering (one, upto) VALUES (1, ?)", (upto,))
+            if origin:
+                conn.execute(
+                    "INSERT OR REPLACE INTO origins (origin, frame) VALUES (?, ?)", (origin, number)
+                )
             if cut > last_cut:  # walk from the oldest frame to the first that keeps a call
                 conn.execute(
                     "DELETE FROM frames WHERE seq < "
@@ -240,6 +277,69 @@ class CallStore:
             ) from None
         gone = cut - (upto - n)
         return entries[gone:] if gone > 0 else entries
+
+    def _numbered(self, seq: int, n: int, upto: int, cut: int, blob: bytes) -> list[CallRecord]:
+        """The kept calls of one frame as records carrying their call numbers."""
+        entries = self._entries(seq, n, upto, cut, blob)
+        first = upto - len(entries) + 1
+        records = []
+        for number, entry in enumerate(entries, first):
+            record = record_from_entry(entry)
+            record.seq = number
+            records.append(record)
+        return records
+
+    def last_frame_number(self, origin: str) -> int:
+        """The newest frame number stored for `origin` (0: none)."""
+        row = self._conn.execute("SELECT frame FROM origins WHERE origin = ?", (origin,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def top(self) -> tuple[int, int]:
+        """(the newest call number stored, the number below which calls are gone)."""
+        row = self._conn.execute("SELECT upto, cut FROM frames ORDER BY seq DESC LIMIT 1")
+        upto, cut = row.fetchone() or (0, 0)
+        return int(upto), int(cut)
+
+    def calls_after(
+        self, after: int, flt: CallFilter, limit: int = 1000
+    ) -> tuple[list[CallRecord], int, int]:
+        """Calls numbered above `after` that match `flt`, oldest first (whole frames, about
+        `limit` calls); the number of the last call read (`after` when none); and how
+        many calls after `after` are gone (retention) and were skipped."""
+        rows = self._conn.execute(
+            f"SELECT {_FRAME} FROM frames WHERE upto > ? ORDER BY seq", (after,)
+        )
+        records: list[CallRecord] = []
+        last = after
+        skipped = 0
+        seen = 0
+        for row in rows:
+            seq, n, upto, cut, blob = row
+            first_kept = max(upto - n, cut) + 1
+            if first_kept > last + 1:
+                skipped += first_kept - last - 1
+            numbered = self._numbered(*row)
+            for record in numbered:
+                if record.seq > last and flt.matches(record):
+                    records.append(record)
+            last = max(last, upto)
+            seen += len(numbered)
+            if seen >= limit:
+                break
+        return records, last, skipped
+
+    def newest(self, flt: CallFilter, count: int, upto: int) -> list[CallRecord]:
+        """The newest `count` calls numbered `upto` or below that match `flt`, oldest first."""
+        found: list[CallRecord] = []
+        rows = self._conn.execute(
+            f"SELECT {_FRAME} FROM frames WHERE upto - n < ? ORDER BY seq DESC", (upto,)
+        )
+        for row in rows:
+            matching = [r for r in self._numbered(*row) if r.seq <= upto and flt.matches(r)]
+            found = matching + found
+            if len(found) >= count:
+                break
+        return found[-count:] if count else []
 
     def count(self) -> int:
         """Return how many calls the store holds."""
@@ -265,9 +365,13 @@ class CallStore:
                 f"SELECT {_FRAME} FROM frames WHERE last_at >= ? AND first_at <= ?", (lo, hi)
             )
             for row in rows:
-                for entry in self._entries(*row):
+                seq, n, upto, cut, blob = row
+                kept = self._entries(*row)
+                for number, entry in enumerate(kept, upto - len(kept) + 1):
                     if entry[ID] == call_id:
-                        return record_from_entry(entry)
+                        record = record_from_entry(entry)
+                        record.seq = number
+                        return record
         return None
 
     def lookup(self, part: str) -> CallRecord | None:
@@ -331,7 +435,8 @@ class CallStore:
                 edge = found[-1][0][0]
                 if (edge > last_at) if desc else (edge < first_at):
                     break
-            for entry in self._entries(*frame):
+            kept = self._entries(*frame)
+            for number, entry in enumerate(kept, frame[2] - len(kept) + 1):
                 key = (entry[SERVED_AT], entry[ID])
                 if past is not None and ((key >= past) if desc else (key <= past)):
                     continue
@@ -339,34 +444,16 @@ class CallStore:
                     continue
                 record = record_from_entry(entry)
                 if flt.matches(record):
+                    record.seq = number
                     found.append((key, record))
         found.sort(key=_first, reverse=desc)
         records = [record for _, record in found[:limit]]
         next_cursor = encode_cursor(records[-1]) if len(found) > limit else None
         return records, next_cursor
 
-    def last_seq(self) -> int:
-        """Return the number of the newest batch of calls (0 when empty)."""
-        (seq,) = self._conn.execute("SELECT coalesce(max(seq), 0) FROM frames").fetchone()
-        return int(seq)
-
-    def after(self, seq: int, flt: CallFilter, limit: int = 1000) -> tuple[list[CallRecord], int]:
-        """Return calls stored after batch `seq` (in the order stored; whole batches, about
-        `limit` calls) and the number of the last batch read."""
-        records: list[CallRecord] = []
-        seen = 0
-        rows = self._conn.execute(f"SELECT {_FRAME} FROM frames WHERE seq > ? ORDER BY seq", (seq,))
-        for row in rows:
-            seq = row[0]  # the last batch read is the answer
-            entries = self._entries(*row)
-            records += [r for r in map(record_from_entry, entries) if flt.matches(r)]
-            seen += len(entries)
-            if seen >= limit:
-                break
-        return records, int(seq)
-
     def clear(self) -> int:
-        """Forget every stored call; return how many there were."""
+        """Forget every stored call; return how many there were. Call numbers go on from
+        where they were (`numbering`), so a follower's cursor stays valid."""
         count = self.count()
         self._retry(lambda: self._conn.execute("DELETE FROM frames"))
         return count
@@ -378,36 +465,3 @@ class CallStore:
 
 def _first(item: tuple[_Key, CallRecord]) -> _Key:
     return item[0]
-
-
-def _migrate_v1(conn: sqlite3.Connection) -> None:
-    """Move the calls of a version-1 store (one row per call) into frames."""
-    rows = conn.execute(
-        "SELECT id, served_at, method, path, query, request_headers, request_body, "
-        "status_code, response_headers, response_body, response_type, response_name, "
-        "duration_ms, delay_ms FROM calls ORDER BY seq"
-    ).fetchall()
-    for start in range(0, len(rows), 1000):
-        entries: list[Entry] = [
-            (
-                *row[:5],
-                _v1_headers(row[5]),
-                row[6],
-                row[7],
-                _v1_headers(row[8]),
-                *row[9:],
-                None,
-                "",
-                None,
-            )
-            for row in rows[start : start + 1000]
-        ]
-        times = [e[SERVED_AT] for e in entries]
-        upto = start + len(entries)
-        conn.execute(_INSERT, (min(times), max(times), len(entries), upto, 0,
-                               encode_calls(entries)))  # fmt: skip
-    conn.execute("DROP TABLE calls")
-
-
-def _v1_headers(text: str) -> tuple[tuple[str, str], ...]:
-    return tuple((str(k), str(v)) for k, v in (json.loads(text) if text else ()))

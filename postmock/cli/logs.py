@@ -94,6 +94,11 @@ EXAMPLES = examples(
     metavar="CA.pem",
     help="Trust this CA for an https:// --url (serve --tls prints its path).",
 )
+@click.option(
+    "--all-servers",
+    is_flag=True,
+    help="Every server's calls in the store, not only those of the server at --url.",
+)
 def logs(
     url: str,
     db: Path | None,
@@ -110,6 +115,7 @@ def logs(
     save: str | None,
     into: Path | None,
     cacert: Path | None,
+    all_servers: bool,
 ) -> None:
     """Show the calls a mock answered: from a running server or its store file."""
     from postmock.views.logs import LogsOptions, run_logs
@@ -124,6 +130,7 @@ def logs(
         show=show,
         api_key=api_key,
         cacert=cacert,
+        all_servers=all_servers,
     )
     if (save is None) != (into is None):
         raise click.UsageError("--save ID and --into COLLECTION.json go together")

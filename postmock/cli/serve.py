@@ -13,6 +13,7 @@ from postmock.config import (
     DEFAULT_BODY_CAP,
     DEFAULT_DELAY,
     DEFAULT_HOST,
+    DEFAULT_LOG_BUFFER,
     DEFAULT_LOG_DB,
     DEFAULT_LOG_MAX,
     DEFAULT_MAX_BODY,
@@ -178,8 +179,24 @@ EXAMPLES = examples(
     "--redact",
     multiple=True,
     envvar="POSTMOCK_REDACT",
-    metavar="HEADER",
-    help="Also mask this header's (or query parameter's) value in the log. Repeatable.",
+    metavar="NAME",
+    help="Also mask values whose header, query or body field name contains NAME. Repeatable.",
+)
+@click.option(
+    "--redact-bodies/--no-redact-bodies",
+    default=True,
+    show_default=True,
+    envvar="POSTMOCK_REDACT_BODIES",
+    help="Mask secret fields inside JSON, form and multipart request bodies in the log.",
+)
+@click.option(
+    "--log-buffer",
+    default=format_size(DEFAULT_LOG_BUFFER),
+    show_default=True,
+    envvar="POSTMOCK_LOG_BUFFER",
+    callback=converter(parse_size),
+    metavar="BYTES",
+    help="Calls kept in memory while the store cannot take them; beyond, dropped and counted.",
 )
 @click.option(
     "-w",
@@ -294,6 +311,8 @@ def serve(
     tls_cert: Path | None,
     tls_key: Path | None,
     call_lines: str,
+    redact_bodies: bool,
+    log_buffer: int,
 ) -> None:
     """Serve COLLECTION's saved examples as a mock HTTP server."""
     if (tls_cert is None) != (tls_key is None):
@@ -331,6 +350,8 @@ def serve(
         tls_cert=tls_cert,
         tls_key=tls_key,
         call_lines=call_lines,
+        log_buffer=log_buffer,
+        redact_bodies=redact_bodies,
     )
     from postmock.server import run  # the server's imports are only paid for by `serve`
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
 from aiohttp import web
@@ -14,9 +12,10 @@ from aiohttp import web
 from postmock import __version__
 from postmock.calllog.filter import CallFilter
 from postmock.calllog.ids import AmbiguousCallId
-from postmock.calllog.log import CallLog, Subscription
+from postmock.calllog.log import CallLog
 from postmock.calllog.record import RESPONSE_TYPES, CallRecord, ResponseType, parse_time
-from postmock.calllog.store import CallStore, Direction
+from postmock.calllog.store import Direction
+from postmock.calllog.tail import TailHub
 from postmock.config import AMBIGUOUS_CALL_ID, API_PREFIX, CALL_NOT_FOUND, MAX_PAGE
 from postmock.errors import PostmockError
 from postmock.server.access import allowed
@@ -25,15 +24,16 @@ from postmock.server.responses import json_error
 
 #: Seconds between keep-alive lines on an idle stream (also how soon a gone client is noticed).
 STREAM_HEARTBEAT: Final = 15.0
+#: Seconds a stopping server gives followers to catch up and read their `end` event.
+STREAM_DRAIN: Final = 5.0
 NDJSON: Final = "application/x-ndjson"
 SSE: Final = "text/event-stream"
 
 CALL_LOG = web.AppKey("postmock_call_log", CallLog)
 API_KEYS = web.AppKey("postmock_api_keys", tuple[bytes, ...])
-STREAMS = web.AppKey("postmock_streams", set[Subscription])
 SHARED_STORE = web.AppKey("postmock_shared_store", bool)
 STOPPING = web.AppKey("postmock_stopping", asyncio.Event)
-STORE_POLL_SECONDS = 0.25
+HUB = web.AppKey("postmock_tail_hub", dict[str, TailHub])  # one, made by the first follower
 
 
 class BadParam(ValueError):
@@ -56,9 +56,9 @@ def add_api_routes(
     """
     app[CALL_LOG] = log
     add_health_route(app, api_keys)
-    app[STREAMS] = set()
     app[SHARED_STORE] = shared
     app[STOPPING] = asyncio.Event()
+    app[HUB] = {}
     app.router.add_get(API_PREFIX + "calls", list_calls)
     app.router.add_delete(API_PREFIX + "calls", clear_calls)
     app.router.add_get(API_PREFIX + "calls/stream", stream_calls)  # before {id}
@@ -104,7 +104,18 @@ def _time_param(params: Mapping[str, str], name: str) -> float | None:
         raise BadParam(f"{name}: {exc}") from None
 
 
-def parse_filter(params: Mapping[str, str]) -> CallFilter:
+def _server(request: web.Request) -> str | None:
+    """Whose calls to show: `?server=all`, `?server=<id>`, or by default this server's."""
+    asked = request.query.get("server")
+    if asked == "all":
+        return None
+    if asked:
+        return asked
+    runtime = request.app.get(RUNTIME)
+    return runtime.server or None if runtime is not None else None
+
+
+def parse_filter(params: Mapping[str, str], server: str | None = None) -> CallFilter:
     """Build a filter from Postman's call-log query parameters; BadParam on bad values."""
     kind = params.get("responseType") or None
     if kind is not None and kind not in RESPONSE_TYPES:
@@ -119,6 +130,7 @@ def parse_filter(params: Mapping[str, str]) -> CallFilter:
             response_name=params.get("responseName") or None,
             response_type=cast(ResponseType | None, kind),
             search=params.get("search") or None,
+            server=server,
         )
     except ValueError as exc:
         raise BadParam(f"responseStatusCode: {exc}") from None
@@ -145,21 +157,30 @@ async def health(request: web.Request) -> web.Response:
         return denied
     log = request.app.get(CALL_LOG)
     stats = log.stats() if log is not None else None
+    health = stats.health if stats is not None else {}
+    hubs = request.app.get(HUB)
+    hub = hubs.get("hub") if hubs is not None else None
     runtime = request.app.get(RUNTIME)
     return _json(
         {
-            "status": "ok",
+            "status": health.get("status", "ok"),
+            "reason": health.get("reason"),
             "version": __version__,
             "inFlight": runtime.in_flight if runtime is not None else 0,
+            "server": runtime.server if runtime is not None else None,
             "calls": None
             if stats is None
             else {
                 "written": stats.written,
                 "pending": stats.pending,
                 "dropped": stats.dropped,
+                "droppedBy": health["droppedBy"],
+                "writerRestarts": health["writerRestarts"],
+                "writerPid": log.writer_pid if log is not None else None,
                 "lastError": stats.last_error,
             },
-            "subscribers": stats.subscribers if stats is not None else 0,
+            "subscribers": (stats.subscribers if stats is not None else 0)
+            + (hub.followers if hub is not None else 0),
         }
     )
 
@@ -169,7 +190,7 @@ async def list_calls(request: web.Request) -> web.Response:
     if (denied := _denied(request)) is not None:
         return denied
     try:
-        flt = parse_filter(request.query)
+        flt = parse_filter(request.query, _server(request))
         limit, cursor, direction = parse_page(request.query)
         records, next_cursor = await request.app[CALL_LOG].select(
             flt, limit=limit, cursor=cursor, direction=direction
@@ -208,97 +229,66 @@ async def get_call(request: web.Request) -> web.Response:
     return _json({"call": record.to_json()})
 
 
-def _sse(record: CallRecord) -> bytes:
-    data = json.dumps(record.to_json(), ensure_ascii=False)
-    return f"id: {record.id}\nevent: call\ndata: {data}\n\n".encode()
-
-
-def _ndjson(record: CallRecord) -> bytes:
-    return (json.dumps(record.to_json(), ensure_ascii=False) + "\n").encode()
+def _int_param(params: Mapping[str, str], name: str) -> int | None:
+    text = params.get(name)
+    if text is None or text == "":
+        return None
+    if not text.isdigit():
+        raise BadParam(f"{name}: use a whole number, got {text!r}")
+    return int(text)
 
 
 async def stream_calls(request: web.Request) -> web.StreamResponse:
-    """`GET /__postmock/calls/stream`: every new call as it happens (NDJSON, or SSE on request).
+    """`GET /__postmock/calls/stream`: every call as it is stored (NDJSON, or SSE on request).
 
-    The subscription exists once the response headers are sent, so a client can read the
-    history with `/calls` after that without missing a call (dedupe by id).
+    Gap-free (`calllog.tail`): `?tail=N` starts with the newest N calls, `?after=SEQ` (or
+    SSE's `Last-Event-ID`) with the calls after that number; otherwise only new calls.
+    Calls the store lost to retention or the buffer bound come as one `skipped` event with
+    their count; the stream ends with an `end` event when the server stops.
     """
     if (denied := _denied(request)) is not None:
         return denied
     try:
-        flt = parse_filter(request.query)
+        flt = parse_filter(request.query, _server(request))
+        tail = _int_param(request.query, "tail") or 0
+        after = _int_param(request.query, "after")
+        if after is None:
+            after = _int_param(request.headers, "Last-Event-ID")
     except BadParam as exc:
         return _error(400, "invalidParamsError", str(exc))
     sse = SSE in request.headers.get("Accept", "")
-    encode, heartbeat = (_sse, b": keep-alive\n\n") if sse else (_ndjson, b"\n")
-    if request.app[SHARED_STORE]:
-        return await _stream_store(request, flt, sse, encode, heartbeat)
-    streams = request.app[STREAMS]
-    sub = request.app[CALL_LOG].subscribe(flt=flt)
-    streams.add(sub)
+    heartbeat = b": keep-alive\n\n" if sse else b"\n"
+    hub = await _hub(request.app)
     resp = web.StreamResponse(
         headers={"Content-Type": SSE if sse else NDJSON, "Cache-Control": "no-cache"}
     )
     try:
+        older: list[CallRecord] = []
+        if after is None:
+            after, older = await hub.begin(flt, tail)
         await resp.prepare(request)
-        while True:
-            try:
-                record = await sub.get(STREAM_HEARTBEAT)
-            except StopAsyncIteration:
-                break
-            await resp.write(heartbeat if record is None else encode(record))
-    except ConnectionError:
-        pass  # the follower hung up
-    finally:
-        sub.close()
-        streams.discard(sub)
+        async for chunk in hub.follow(
+            flt, sse=sse, after=after, older=older, heartbeat=STREAM_HEARTBEAT
+        ):
+            await resp.write(chunk or heartbeat)
+    except (ConnectionError, PostmockError):
+        pass  # the follower hung up, or the store cannot be read: the stream ends
     return resp
 
 
-async def _stream_store(
-    request: web.Request,
-    flt: CallFilter,
-    sse: bool,
-    encode: Callable[[CallRecord], bytes],
-    heartbeat: bytes,
-) -> web.StreamResponse:
-    """The stream for `--workers`: new rows of the shared store file, whoever wrote them."""
-    loop = asyncio.get_running_loop()
-    reader = ThreadPoolExecutor(1)  # one thread: the sqlite connection stays on it
-    stopping = request.app[STOPPING]
-    resp = web.StreamResponse(
-        headers={"Content-Type": SSE if sse else NDJSON, "Cache-Control": "no-cache"}
-    )
-    path = request.app[CALL_LOG].path
-    assert path is not None  # the API is only there when the log has a store
-    store = await loop.run_in_executor(reader, CallStore.open_readonly, path)
-    try:
-        seq = await loop.run_in_executor(reader, store.last_seq)
-        await resp.prepare(request)
-        quiet = 0.0
-        while not stopping.is_set():
-            records, seq = await loop.run_in_executor(reader, store.after, seq, flt)
-            for record in records:
-                await resp.write(encode(record))
-            quiet = 0.0 if records else quiet + STORE_POLL_SECONDS
-            if quiet >= STREAM_HEARTBEAT:
-                await resp.write(heartbeat)
-                quiet = 0.0
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stopping.wait(), STORE_POLL_SECONDS)
-    except ConnectionError:
-        pass  # the follower hung up
-    finally:
-        await loop.run_in_executor(reader, store.close)
-        reader.shutdown(wait=False)
-    return resp
+async def _hub(app: web.Application) -> TailHub:
+    hub = app[HUB].get("hub")
+    if hub is None:
+        hub = app[HUB]["hub"] = TailHub(app[CALL_LOG])
+        await hub.start()
+    return hub
 
 
 async def _end_streams(app: web.Application) -> None:
     app[STOPPING].set()
-    streams: set[Subscription] = app[STREAMS]
-    for sub in list(streams):
-        sub.close()
+    hub = app[HUB].get("hub")
+    if hub is not None:
+        await hub.stop(STREAM_DRAIN)
 
 
 __all__ = [

@@ -15,6 +15,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from postmock.calllog.entry import Entry, record_from_entry
 from postmock.calllog.log import CallLog
 from postmock.calllog.record import CallRecord, ResponseType, new_call_id
+from postmock.calllog.redact import Redactor
 from postmock.config import MAX_DELAY_MS, ServeConfig
 from postmock.matching import Match, Miss
 from postmock.server.responses import NOT_FOUND, ResponsePlan, json_error
@@ -60,6 +61,8 @@ class Runtime:
     #: `--upstream`: where unmatched calls go (postmock.proxy), else None
     upstream: Upstream | None = None
     observe: CallObserver | None = None
+    #: masks and caps what listeners see, as the store does
+    redactor: Redactor = field(default_factory=Redactor)
 
     def emit(self, record: CallRecord) -> None:
         for listener in self.listeners:
@@ -88,6 +91,7 @@ def create_app(
         listeners=list(listeners),
         api_keys=tuple(k.encode() for k in config.api_keys),
         upstream=upstream,
+        redactor=Redactor(config.redact, config.log_body_cap, bodies=config.redact_bodies),
     )
     if extra_routes is not None:
         extra_routes(app)
@@ -147,8 +151,8 @@ async def answer_call(rt: Runtime, request: web.BaseRequest) -> web.StreamRespon
     )
     if rt.calls is not None:
         rt.calls.add_entry(entry)
-    if rt.listeners:
-        rt.emit(record_from_entry(entry))
+    if rt.listeners:  # the live table shows calls masked, like the store (calllog.mask)
+        rt.emit(record_from_entry(rt.redactor.clean(entry)))
     return resp
 
 

@@ -68,6 +68,8 @@ async def serve(
             redact=config.redact,
             lines=lines,
             json_lines=config.call_lines == "json",
+            buffer_limit=config.log_buffer,
+            redact_bodies=config.redact_bodies,
         )
         await log.start()
     view = None if config.quiet or lines is not None else LiveCallView(console)
@@ -119,7 +121,8 @@ async def serve(
     port = _bound_port(runner, config.port)
     scheme = "https" if ssl_context is not None else "http"
     url = f"{scheme}://{_display_host(config.host)}:{port}"
-    app[RUNTIME].server = f"{secrets.token_hex(4)}@{_display_host(config.host)}:{port}"
+    token = config.server_token or secrets.token_hex(4)
+    app[RUNTIME].server = f"{token}@{_display_host(config.host)}:{port}"
     if view is not None:
         view.header = lambda: terminal.banner_info(config, app[RUNTIME].state, url)
     if announce:  # a worker leaves the banner, warnings and ready signals to its supervisor

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import secrets
 import signal
 import socket
 import threading
@@ -73,7 +74,8 @@ def run_workers(
     """Supervise `config.workers` serving processes until a signal; raises PostmockError."""
     state = load_state(config)  # a broken file fails here, once, before any fork
     port = config.port or _free_port(config.host)
-    worker_config = replace(config, port=port, quiet=True)
+    # One server id for every worker: `logs` and the API show this server's calls, all of them.
+    worker_config = replace(config, port=port, quiet=True, server_token=secrets.token_hex(4))
     ctx = multiprocessing.get_context("fork")
     procs: list[Any] = []
     for _ in range(config.workers):
@@ -175,7 +177,8 @@ async def _follow(db: Path, console: Console, stop: threading.Event, info: Banne
         source = DbSource(db, poll_interval=0.25)
         try:
             for record in source.follow(CallFilter(since=time.time()), 1, stop):
-                loop.call_soon_threadsafe(view.add, record)
+                if not isinstance(record, str):  # not a "calls skipped" notice
+                    loop.call_soon_threadsafe(view.add, record)
         finally:
             source.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -50,6 +51,7 @@ class LogsOptions:
     api_key: str | None = None
     poll_interval: float = 0.5  # --db --follow: how often to look for new calls
     cacert: Path | None = None  # --cacert: trust this CA for an https:// --url
+    all_servers: bool = False  # every server's calls, not only the one at --url
 
 
 class Source(Protocol):
@@ -59,7 +61,7 @@ class Source(Protocol):
     def get(self, call_id: str) -> CallRecord | None: ...
     def follow(
         self, flt: CallFilter, limit: int, stop: threading.Event
-    ) -> Iterator[CallRecord]: ...
+    ) -> Iterator[CallRecord | str]: ...
     def close(self) -> None: ...
 
 
@@ -85,9 +87,16 @@ class CallNotFound(LogStoreError):
 class HttpSource:
     """The `/__postmock/` API of a running server."""
 
-    def __init__(self, url: str, api_key: str | None = None, cacert: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        cacert: Path | None = None,
+        all_servers: bool = False,
+    ) -> None:
         self.url = url.rstrip("/")
         self.api_key = api_key
+        self.all_servers = all_servers
         self.context = None
         if cacert is not None:
             import ssl
@@ -100,6 +109,8 @@ class HttpSource:
                 raise LogStoreError(message) from None
 
     def _open(self, path: str, params: dict[str, str], timeout: float) -> Any:
+        if self.all_servers:
+            params = {**params, "server": "all"}
         query = urllib.parse.urlencode(params)
         target = self.url + API_PREFIX + path + (f"?{query}" if query else "")
         request = urllib.request.Request(target, headers={"Accept": "application/json"})
@@ -173,14 +184,15 @@ class HttpSource:
         except (KeyError, TypeError, ValueError):
             raise LogStoreError(f"{self.url} is not a postmock server") from None
 
-    def follow(self, flt: CallFilter, limit: int, stop: threading.Event) -> Iterator[CallRecord]:
-        """The history, then every new call until the server closes the stream."""
-        stream = self._open("calls/stream", filter_params(flt), STREAM_TIMEOUT)
+    def follow(
+        self, flt: CallFilter, limit: int, stop: threading.Event
+    ) -> Iterator[CallRecord | str]:
+        """The newest `limit` calls, then every new one, in order and without gaps (the
+        server's stream catches up from its store); a notice line when calls were skipped.
+        Ends when the server says it stopped; LogStoreError when the stream breaks."""
+        params = {**filter_params(flt), "tail": str(limit)}
+        stream = self._open("calls/stream", params, STREAM_TIMEOUT)
         with stream:
-            seen: set[str] = set()
-            for record in self.history(flt, limit):
-                seen.add(record.id)
-                yield record
             while not stop.is_set():
                 try:
                     line = stream.readline()
@@ -189,13 +201,22 @@ class HttpSource:
                 except OSError as exc:
                     raise LogStoreError(f"lost postmock at {self.url}: {exc}") from None
                 if not line:
-                    return  # the server closed the stream: it stopped
+                    raise LogStoreError(
+                        f"lost the call stream of postmock at {self.url} (the server is gone)"
+                    )
                 if not line.strip():
                     continue  # keep-alive
-                record = CallRecord.from_json(json.loads(line))
-                if record.id not in seen:
-                    yield record
-                seen.discard(record.id)  # ids only repeat across the history/stream seam
+                try:
+                    data = json.loads(line)
+                    event = data.get("event")
+                    if event == "end":
+                        return
+                    if event == "skipped":
+                        yield f"… {data.get('count')} calls skipped: {data.get('reason')}"
+                        continue
+                    yield CallRecord.from_json(data)
+                except (ValueError, AttributeError):
+                    raise LogStoreError(f"{self.url} sent something that is not a call") from None
 
     def close(self) -> None:
         """Nothing to release."""
@@ -217,18 +238,23 @@ class DbSource:
         """One call by id or a unique part of it (AmbiguousCallId when several)."""
         return self.store.lookup(call_id)
 
-    def follow(self, flt: CallFilter, limit: int, stop: threading.Event) -> Iterator[CallRecord]:
-        """The history, then new calls as they are written, until `stop` is set."""
-        seq = self.store.last_seq()
-        history = self.history(flt, limit)
-        seen = {r.id for r in history}  # calls written between last_seq() and history()
-        yield from history
+    def follow(
+        self, flt: CallFilter, limit: int, stop: threading.Event
+    ) -> Iterator[CallRecord | str]:
+        """The newest `limit` calls, then new calls as they are stored (by call number, no
+        gaps), until `stop` is set; a notice line when calls were skipped."""
+        top, _cut = self.store.top()
+        yield from self.store.newest(flt, limit, top)
+        cursor = top
         while not stop.wait(self.poll_interval):
-            records, seq = self.store.after(seq, flt)
-            for record in records:
-                if record.id not in seen:
-                    yield record
-            seen.clear()
+            while True:
+                records, cursor_after, skipped = self.store.calls_after(cursor, flt)
+                if skipped:
+                    yield f"… {skipped} calls skipped: no longer in the store (retention)"
+                yield from records
+                if cursor_after == cursor:
+                    break
+                cursor = cursor_after
 
     def close(self) -> None:
         """Close the file."""
@@ -239,7 +265,7 @@ def open_source(options: LogsOptions) -> Source:
     """The store file when `--db` was given, else the server at `--url`."""
     if options.db is not None:
         return DbSource(options.db, options.poll_interval)
-    return HttpSource(options.url, options.api_key, options.cacert)
+    return HttpSource(options.url, options.api_key, options.cacert, options.all_servers)
 
 
 class _Output:
@@ -255,6 +281,11 @@ class _Output:
         else:
             self.console.print(plain_line(record), markup=False, highlight=False, soft_wrap=True)
         self.console.file.flush()
+
+    def notice(self, text: str) -> None:
+        """A line about the stream itself (skipped calls): stderr, so NDJSON stays clean."""
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
     @property
     def rich(self) -> bool:
@@ -283,8 +314,11 @@ def run_logs(options: LogsOptions, console: Console, stop: threading.Event | Non
             if out.rich:
                 _follow_live(console, records, options.limit)
             else:
-                for record in records:
-                    out.line(record)
+                for item in records:
+                    if isinstance(item, str):
+                        out.notice(item)
+                    else:
+                        out.line(item)
         else:
             history = source.history(options.filter, options.limit)
             if not out.rich:
@@ -299,16 +333,26 @@ def run_logs(options: LogsOptions, console: Console, stop: threading.Event | Non
         source.close()
 
 
-def _follow_live(console: Console, records: Iterator[CallRecord], size: int) -> None:
-    rows: deque[CallRecord] = deque(maxlen=size)
+#: Lines of the screen the live table needs besides its rows (title, header, borders).
+TABLE_CHROME = 7
+
+
+def _follow_live(console: Console, records: Iterator[CallRecord | str], size: int) -> None:
+    # No more rows than the screen holds: the newest call is always the bottom row.
+    rows: deque[CallRecord] = deque(maxlen=max(1, min(size, console.height - TABLE_CHROME)))
+    skipped: list[str] = []
 
     def table() -> Any:
-        title = f"Last {len(rows)} calls — following (Ctrl-C to stop)"
+        note = f" — {skipped[-1]}" if skipped else ""
+        title = f"Last {len(rows)} calls — following (Ctrl-C to stop){note}"
         return calls_table(rows, title=title, width=console.width)
 
     with Live(table(), console=console, auto_refresh=False, redirect_stderr=False) as live:
         for record in records:
-            rows.append(record)
+            if isinstance(record, str):
+                skipped.append(record)
+            else:
+                rows.append(record)
             live.update(table(), refresh=True)
 
 

@@ -63,7 +63,8 @@ def test_raw_request_headers_and_byte_bodies_read_back_as_text(store: CallStore)
     got = store.get("id-1")
     assert got is not None
     assert got.request_headers == (("Accept", "text/plain"),)
-    assert (got.request_body, got.response_body) == ("café", "\ufffd ok")
+    assert (got.request_body, got.response_body) == ("café", "/yBvaw==")  # not UTF-8: base64
+    assert (got.request_body_encoding, got.response_body_encoding) == (None, "base64")
 
 
 def test_get_finds_ids_in_and_out_of_their_millisecond(store: CallStore) -> None:
@@ -76,15 +77,28 @@ def test_get_finds_ids_in_and_out_of_their_millisecond(store: CallStore) -> None
     assert store.get("0" * 24) is None
 
 
-def test_after_returns_later_batches_in_stored_order(store: CallStore) -> None:
+def test_calls_after_a_number_in_stored_order_and_gaps_counted(store: CallStore) -> None:
     store.write([entry(1), entry(2)])
-    seq = store.last_seq()
+    top, _cut = store.top()
     store.write([entry(4), entry(3)])
     store.write([entry(5)])
-    records, last = store.after(seq, CallFilter())
+    records, last, skipped = store.calls_after(top, CallFilter())
     assert paths(records) == ["/4", "/3", "/5"]
-    assert last == store.last_seq()
-    assert store.after(last, CallFilter()) == ([], last)
+    assert [r.seq for r in records] == [3, 4, 5]
+    assert (last, skipped) == (store.top()[0], 0)
+    assert store.calls_after(last, CallFilter()) == ([], last, 0)
+    assert paths(store.newest(CallFilter(), 2, 4)) == ["/4", "/3"]
+    store.write([entry(6), entry(7)], max_records=2)  # retention: calls 1-5 are gone
+    records, last, skipped = store.calls_after(1, CallFilter())
+    assert (paths(records), last, skipped) == (["/6", "/7"], 7, 4)
+
+
+def test_call_numbers_keep_growing_after_every_row_is_deleted(store: CallStore) -> None:
+    store.write([entry(1), entry(2)])
+    store._conn.execute("DELETE FROM frames")  # what a clear does
+    store.write([entry(3)])
+    (record,) = store.calls_after(0, CallFilter())[0]
+    assert record.seq == 3
 
 
 def test_an_unreadable_batch_is_a_clear_error(store: CallStore, tmp_path: Path) -> None:
@@ -202,19 +216,25 @@ def test_the_writer_stores_clean_frames_as_sent_and_masks_the_others(tmp_path: P
     clean_calls = [entry(n) for n in range(3)]
     secret = entry(3, request_headers=(("Authorization", "Bearer hunter2"),))
     read_end, write_end = os.pipe()
-    for items in ([*clean_calls], [secret, 7]):
-        os.write(write_end, encode_frame(items))
+    for number, items in ((1, [*clean_calls]), (2, [secret])):
+        os.write(write_end, encode_frame(items, number))
     os.close(write_end)
     frames = FrameReader(read_end).read()
     os.close(read_end)
     status = io.StringIO()
-    sink = Sink(str(tmp_path / "calls.db"), max_records=100, body_cap=-1, redact=(),
+    sink = Sink(str(tmp_path / "calls.db"), max_records=100, redact=(), origin="o1",
                 lines=None, status=status)  # fmt: skip
     sink.handle(frames)
-    assert json.loads(status.getvalue()) == {"written": 4, "failed": 0, "flushed": [7]}
+    assert json.loads(status.getvalue()) == {"acked": 2}
     assert sink.store is not None
     blobs = [row[0] for row in sink.store._conn.execute("SELECT calls FROM frames ORDER BY seq")]
-    assert blobs[0] == frames[0][0]  # stored as it came through the pipe
+    assert blobs[0] == frames[0][1]  # stored as it came through the pipe
+    # Replayed after a restart: a new writer of the same origin skips what is stored.
+    again = Sink(str(tmp_path / "calls.db"), max_records=100, redact=(), origin="o1",
+                 lines=None, status=io.StringIO())  # fmt: skip
+    again.handle(frames)
+    assert again.store.count() == 4
+    again.close()
     assert b"hunter2" not in blobs[1]
     records, _ = sink.store.select(CallFilter(), direction="asc")
     assert paths(records) == ["/0", "/1", "/2", "/3"]

@@ -76,7 +76,9 @@ async def test_calls_newest_first_in_postman_shape(client: Client) -> None:
         "requestName",
         "server",
         "detail",
+        "seq",
     }
+    assert [c["seq"] for c in data["calls"]] == [4, 3, 2, 1]  # call numbers, in store order
     assert created["responseName"] == "Created"
     assert created["request"]["method"] == "POST"
     assert created["request"]["query"] == "status=201&name=Created"
@@ -245,7 +247,7 @@ async def test_stream_sse(client: Client) -> None:
     assert lines[2].startswith(b"data: ")
     assert json.loads(lines[2][6:])["request"]["path"] == "/sse"
     assert lines[3] == b"\n"
-    assert lines[0][4:].strip().decode() == json.loads(lines[2][6:])["id"]
+    assert int(lines[0][4:]) == json.loads(lines[2][6:])["seq"]  # the call number: resumable
 
 
 @pytest.mark.asyncio
