@@ -18,9 +18,9 @@ def test_the_follow_table_never_holds_more_rows_than_the_screen(
     shown: list[list[str]] = []
     real = logs_view.calls_table
 
-    def spy(rows: Any, title: str) -> Any:
+    def spy(rows: Any, **options: Any) -> Any:
         shown.append([r.path for r in rows])
-        return real(rows, title=title)
+        return real(rows, **options)
 
     monkeypatch.setattr(logs_view, "calls_table", spy)
     console = Console(file=io.StringIO(), force_terminal=True, width=120, height=15)
