@@ -3,6 +3,8 @@ and status classes (`404`, `4xx`)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -80,3 +82,20 @@ class CallFilter:
             )
             return any(needle in text.lower() for text in haystack)
         return True
+
+
+# Page cursors of `CallStore.select` (the API's `nextCursor`).
+def encode_cursor(record: CallRecord) -> str:
+    """Return an opaque page cursor pointing just past `record`."""
+    raw = json.dumps([record.served_at, record.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    """Inverse of `encode_cursor`; ValueError on anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        served_at, call_id = json.loads(raw)
+        return float(served_at), str(call_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"invalid cursor {cursor!r}") from exc

@@ -12,8 +12,6 @@ much more than that.
 
 from __future__ import annotations
 
-import base64
-import json
 import sqlite3
 import threading
 import time
@@ -22,7 +20,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from postmock.calllog.entry import ID, SERVED_AT, Entry, record_from_entry
-from postmock.calllog.filter import CallFilter
+from postmock.calllog.filter import CallFilter, decode_cursor, encode_cursor
 from postmock.calllog.frames import BlobError, decode_blob, encode_calls
 from postmock.calllog.ids import MIN_PART, SHOWN_CANDIDATES, AmbiguousCallId
 from postmock.calllog.record import CallRecord
@@ -68,22 +66,6 @@ _FRAME = f"seq, n, upto, {_CUT}, calls"
 _Key = tuple[float, str]
 #: A batch to store: its calls, their blob when already made, and maybe its frame number.
 _Batch = tuple[Sequence[Entry], bytes | None] | tuple[Sequence[Entry], bytes | None, int]
-
-
-def encode_cursor(record: CallRecord) -> str:
-    """Return an opaque page cursor pointing just past `record`."""
-    raw = json.dumps([record.served_at, record.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[float, str]:
-    """Inverse of `encode_cursor`; ValueError on anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        served_at, call_id = json.loads(raw)
-        return float(served_at), str(call_id)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"invalid cursor {cursor!r}") from exc
 
 
 def _why(exc: sqlite3.OperationalError) -> str:
