@@ -12,14 +12,6 @@ from postmock.calllog.mask import MASK, Masker
 from postmock.calllog.record import body_text
 
 TRUNCATION_MARK = "\n…[postmock: body truncated, {total} bytes in total]"
-#: Exact names of postmock 0.1 (still used by `proxy.save`); the call log itself masks
-#: every name *containing* a secret word (`calllog.mask.SECRET_WORDS`).
-SECRET_HEADERS: frozenset[str] = frozenset(
-    {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
-)
-SECRET_QUERY_PARAMS: frozenset[str] = frozenset(
-    {"api_key", "apikey", "access_token", "token", "password", "client_secret"}
-)
 
 
 def cap_body(body: bytes | str, cap: int) -> bytes | str:
@@ -68,8 +60,6 @@ class Redactor:
 
 __all__ = [
     "MASK",
-    "SECRET_HEADERS",
-    "SECRET_QUERY_PARAMS",
     "TRUNCATION_MARK",
     "Redactor",
     "cap_body",

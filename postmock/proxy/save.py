@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
+from postmock.calllog.mask import MASK, Masker
 from postmock.calllog.record import CallRecord
-from postmock.calllog.redact import MASK, SECRET_HEADERS, SECRET_QUERY_PARAMS, TRUNCATION_MARK
+from postmock.calllog.redact import TRUNCATION_MARK
 from postmock.collection.convert import parse_url_string, split_path
 from postmock.collection.reader import read_json
 from postmock.config import RECORDED_FOLDER
@@ -86,8 +87,7 @@ class CollectionFile:
         redact: Iterable[str] = (),
     ) -> None:
         self.path = path
-        self.secret_names = SECRET_HEADERS | {n.lower() for n in redact}
-        self.query_secrets = self.secret_names | SECRET_QUERY_PARAMS
+        self.masker = Masker(redact)  # the call log's rule: a name containing a secret word
         if path.exists():
             doc = read_json(path, "collection")
             if not isinstance(doc, dict) or not isinstance(doc.get("item", []), list):
@@ -200,7 +200,7 @@ class CollectionFile:
         out = []
         for part in query.split("&") if query else ():
             key, _sep, value = part.partition("=")
-            if value and unquote_plus(key).lower() in self.query_secrets:
+            if value and self.masker.secret(unquote_plus(key)):
                 value = "{{" + _placeholder(unquote_plus(key)) + "}}"
             out.append((key, value))
         return out
@@ -211,7 +211,7 @@ class CollectionFile:
             low = name.lower()
             if low in HOP_BY_HOP or low.startswith("x-mock-"):
                 continue
-            if low in self.secret_names and value:
+            if self.masker.secret(low) and value:
                 scheme, sep, _ = value.strip().partition(" ")
                 hidden = "{{" + _placeholder(low) + "}}"
                 value = f"{scheme} {hidden}" if sep and low in _SCHEME_HEADERS else hidden
@@ -220,7 +220,7 @@ class CollectionFile:
 
     def _response_headers(self, headers: Headers) -> list[dict[str, str]]:
         return [
-            {"key": name, "value": MASK if name.lower() in self.secret_names else value}
+            {"key": name, "value": MASK if self.masker.secret(name) else value}
             for name, value in headers
             if name.lower() not in DROPPED_ANSWER_HEADERS
         ]
