@@ -90,7 +90,9 @@ async def serve(
     )
     if embedded is not None:
         app[RUNTIME].listeners.extend(embedded.listeners)
-    runner = MockRunner(app, access_log=None, handle_signals=False)
+    runner = MockRunner(
+        app, access_log=None, handle_signals=False, keepalive_timeout=config.request_timeout
+    )
     await runner.setup()
     site = web.TCPSite(
         runner,

@@ -49,7 +49,12 @@ def _json(value: object) -> str:
 
 def _text(value: object) -> str:
     """Raw insertion: strings as themselves, everything else as compact JSON."""
-    return value if isinstance(value, str) else _json(value)
+    if isinstance(value, str):
+        return value
+    try:
+        return _json(value)
+    except RecursionError:  # nested deeper than the encoder goes: nothing to insert
+        return ""
 
 
 @dataclass(slots=True)
