@@ -31,7 +31,7 @@ from postmock.collection.model import (
     Url,
     Variable,
 )
-from postmock.collection.reader import read_json
+from postmock.collection.reader import OPENAPI_HELP, read_json
 from postmock.errors import LoadError
 
 V1_HELP = (
@@ -323,6 +323,8 @@ def collection_from_json(data: Any, file: str = "<collection>") -> Collection:
         and "info" in data["collection"]
     ):
         data = data["collection"]  # the Postman API's {"collection": {...}} envelope
+    if ("openapi" in data or "swagger" in data) and "item" not in data:
+        raise LoadError(OPENAPI_HELP, file=file)
     info = data.get("info")
     looks_v1 = isinstance(data.get("requests"), list) or ("order" in data and "info" not in data)
     if not isinstance(info, dict):

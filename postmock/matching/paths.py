@@ -7,7 +7,7 @@ encoded `%2F` stays inside its segment.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
@@ -64,9 +64,18 @@ class Segment:
                 yield from zip(self.names, m.groups(), strict=True)
 
 
-def compile_segment(raw: str) -> Segment:
-    """Classify a segment whose known variables are already resolved."""
+def compile_segment(raw: str, saved: Mapping[str, str] | None = None) -> Segment:
+    """Classify a segment whose known variables are already resolved.
+
+    Decision (§2): a `:var` whose `url.variable` holds a concrete saved value is that
+    value (the exact rule) for a request that sends it, and a wildcard for any other;
+    an empty or `{{…}}` saved value leaves a plain wildcard.
+    """
     if raw.startswith(":") and len(raw) > 1:
+        value = saved.get(raw[1:], "") if saved else ""
+        if value and "{{" not in value and "/" not in value:
+            text = decode(value)
+            return Segment(text, text.lower(), "wild", (raw[1:],))
         return Segment(raw, raw.lower(), "wild", (raw[1:],))
     if "{{" in raw:
         whole = VARIABLE.fullmatch(raw)
@@ -114,8 +123,17 @@ class PathTemplate:
     fuzzy_key: str
 
     @classmethod
-    def build(cls, host: str, path: Iterable[str], scope: VariableScope) -> PathTemplate:
-        """Resolve variables in the host and path segments, then classify each segment."""
+    def build(
+        cls,
+        host: str,
+        path: Iterable[str],
+        scope: VariableScope,
+        saved: Mapping[str, str] | None = None,
+    ) -> PathTemplate:
+        """Resolve variables in the host and path segments, then classify each segment.
+
+        `saved`: the URL's `url.variable` values by name (see `compile_segment`).
+        """
         resolved_host = scope.resolve(host)
         raw: list[str] = list(host_prefix(resolved_host)) if "/" in resolved_host else []
         for seg in path:
@@ -128,7 +146,7 @@ class PathTemplate:
             raw.extend(value.split("/"))  # a variable may hold several segments
         if len(raw) == 1 and raw[0] == "":
             raw = []  # `[""]` is the root, `/`
-        segments = tuple(compile_segment(s) for s in raw)
+        segments = tuple(compile_segment(s, saved) for s in raw)
         texts = tuple(s.text for s in segments)
         folds = tuple(s.fold for s in segments)
         n = _strip(texts)

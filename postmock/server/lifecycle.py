@@ -9,6 +9,7 @@ import gc
 import io
 import secrets
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import IO
 
 from aiohttp import web
 from rich.console import Console
+from rich.markup import escape
 
 from postmock.calllog.log import CallLog
 from postmock.config import ServeConfig
@@ -26,7 +28,7 @@ from postmock.server.app import RUNTIME, CallListener, create_app
 from postmock.server.metrics import add_metrics_route, note_reload
 from postmock.server.page import add_page_routes
 from postmock.server.runtime import MockRunner
-from postmock.server.state import MockState, load_state
+from postmock.server.state import MockState, broken_edit, load_state
 from postmock.server.upstream import UpstreamFactory
 from postmock.views.live import LiveCallView
 
@@ -43,12 +45,14 @@ async def serve(
     freeze_gc: bool = False,
     upstream: UpstreamFactory | None = None,
     embedded: Embedding | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start.
 
     `upstream` builds where unmatched calls go (`--upstream`, postmock.proxy).
     `embedded`: inside another program's loop (`start`, `postmock.testing`): its listeners
     get every call, no signal handlers, no background warm-up; told the app once it listens.
+    `sock`: a listening socket to serve on (a `--workers` supervisor binds it once).
     """
     state = load_state(config)
     forwarder = upstream(config) if upstream is not None and config.upstream else None
@@ -94,12 +98,10 @@ async def serve(
         app, access_log=None, handle_signals=False, keepalive_timeout=config.request_timeout
     )
     await runner.setup()
-    site = web.TCPSite(
-        runner,
-        config.host,
-        config.port,
-        reuse_port=config.workers > 1 or None,
-        ssl_context=ssl_context,
+    site: web.BaseSite = (
+        web.SockSite(runner, sock, ssl_context=ssl_context)
+        if sock is not None
+        else web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context)
     )
     try:
         await site.start()
@@ -239,6 +241,11 @@ async def reload(
         console.print(message, highlight=False, soft_wrap=True)
         note_reload(app, ok=False)
         return False
+    broken = broken_edit(app[RUNTIME].state, state)
+    if broken is not None:
+        message = f"[red]reload refused[/], still serving the previous version: {escape(broken)}"
+        console.print(message, highlight=False, soft_wrap=True)
+        return False
     app[RUNTIME].state = state
     note_reload(app, ok=True)
     if freeze_gc:
@@ -287,6 +294,7 @@ def run_single(
     ready: Callable[[str], None] | None = None,
     announce: bool = True,
     upstream: UpstreamFactory | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve in this process until a signal; uses uvloop when installed."""
     runner: Callable[[Awaitable[None]], None] = asyncio.run  # type: ignore[assignment]
@@ -297,7 +305,15 @@ def run_single(
     except ImportError:
         pass
     runner(
-        serve(config, console, ready=ready, announce=announce, freeze_gc=True, upstream=upstream)
+        serve(
+            config,
+            console,
+            ready=ready,
+            announce=announce,
+            freeze_gc=True,
+            upstream=upstream,
+            sock=sock,
+        )
     )
 
 
