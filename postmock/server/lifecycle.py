@@ -33,6 +33,7 @@ from postmock.server.upstream import UpstreamFactory
 from postmock.views.live import LiveCallView
 
 AFTER_START_S = 0.5  # background start-up work waits this long after the port is open
+LINGER_S = 10.0  # aiohttp's default lingering time
 
 
 async def serve(
@@ -95,7 +96,13 @@ async def serve(
     if embedded is not None:
         app[RUNTIME].listeners.extend(embedded.listeners)
     runner = MockRunner(
-        app, access_log=None, handle_signals=False, keepalive_timeout=config.request_timeout
+        app,
+        access_log=None,
+        handle_signals=False,
+        # --request-timeout: idle and slow-head connections close (runtime.py), and a body
+        # left unread after an early answer (408, 413) is drained no longer than that
+        keepalive_timeout=config.request_timeout,
+        lingering_time=min(config.request_timeout, LINGER_S),
     )
     await runner.setup()
     site: web.BaseSite = (

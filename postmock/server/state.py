@@ -92,7 +92,8 @@ def broken_edit(old: MockState, new: MockState) -> str | None:
     fresh = [w for w in new.warnings if (w.where, w.message) not in before]
     if not fresh:
         return None
-    first = fresh[0]
+    # what the loader dropped says most: "… ignored", "… skipped"
+    first = min(fresh, key=lambda w: not w.message.endswith(("ignored", "skipped")))
     where = f"{first.where}: " if first.where else ""
     return (
         f"the edit would serve {new.example_count} of {old.example_count} examples because "
