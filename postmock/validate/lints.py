@@ -252,13 +252,13 @@ def query_in_path(ctx: LintContext) -> Iterator[Finding]:
             bad = next((seg for seg in request.url.path if "?" in seg), None)
             if bad is None:
                 continue
-            path, _, query = bad.partition("?")
+            shown = bad if len(bad) <= 60 else bad[:59] + "…"
             yield ctx.warning(
                 f"{where}.path",
                 "query-in-path",
-                f"path segment {bad!r} holds a query string: the mock reads '?' as part of "
-                f"the path, so '.../{path}?{query}' never reaches this example; move "
-                f"'{query}' to url.query",
+                f"path segment {shown!r} holds a query string: the mock reads its '?' as "
+                "part of the path, so the URL users read never reaches this example; "
+                "move the part after '?' to url.query",
             )
 
 

@@ -38,7 +38,8 @@ def _dumps_iteratively(depth: int) -> str:
     """json.dumps recurses; a deep file is written as text."""
     leaf = json.dumps(deep_collection(0)["item"][0])
     head = "".join(f'{{"name": "f{n}", "item": [' for n in range(depth))
-    return f'{{"info": {{"name": "deep", "schema": "{SCHEMA}"}}, "item": [{head}{leaf}{"]}" * depth}]}}'
+    info = json.dumps({"name": "deep", "schema": SCHEMA})
+    return f'{{"info": {info}, "item": [{head}{leaf}{"]}" * depth}]}}'
 
 
 def postmock(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
