@@ -257,12 +257,26 @@ def levenshtein(a: Sequence[str], b: Sequence[str], limit: int | None = None) ->
         return cap + 1
     if not a:
         return len(b)
-    prev = list(range(len(b) + 1))
+    # Only cells within `cap` of the diagonal can stay within `cap` (Ukkonen's band):
+    # O(len × cap) instead of O(len²); a row whose band is all over `cap` ends it.
+    big = cap + 1
+    width = len(b)
+    prev = [j if j <= cap else big for j in range(width + 1)]
     for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) > cap:
-            return cap + 1
+        lo, hi = max(1, i - cap), min(width, i + cap)
+        cur = [big] * (width + 1)
+        cur[0] = i if i <= cap else big
+        best = cur[0]
+        for j in range(lo, hi + 1):
+            value = prev[j - 1] + (ca != b[j - 1])
+            if prev[j] + 1 < value:
+                value = prev[j] + 1
+            if cur[j - 1] + 1 < value:
+                value = cur[j - 1] + 1
+            cur[j] = value
+            if value < best:
+                best = value
+        if best > cap:
+            return big
         prev = cur
-    return prev[-1]
+    return min(prev[-1], big)
