@@ -30,6 +30,7 @@ from postmock.server.page import add_page_routes
 from postmock.server.runtime import MockRunner
 from postmock.server.state import MockState, broken_edit, load_state
 from postmock.server.upstream import UpstreamFactory
+from postmock.server.warm import warm
 from postmock.views.live import LiveCallView
 
 AFTER_START_S = 0.5  # background start-up work waits this long after the port is open
@@ -95,6 +96,9 @@ async def serve(
     )
     if embedded is not None:
         app[RUNTIME].listeners.extend(embedded.listeners)
+    # The first call's one-time work (Faker when used, parsers), on a thread while the
+    # port is bound, finished before "listening" is printed (server/warm.py).
+    warming = asyncio.get_running_loop().run_in_executor(None, warm, state, app[RUNTIME].dynamic)
     runner = MockRunner(
         app,
         access_log=None,
@@ -113,6 +117,7 @@ async def serve(
     try:
         await site.start()
     except OSError as exc:
+        await asyncio.gather(warming, return_exceptions=True)
         await runner.cleanup()
         if log is not None:
             await log.close()
@@ -122,11 +127,7 @@ async def serve(
             "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         )
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {reason}") from None
-    # Faker (~100 ms) and the file watcher's imports load a moment after the first calls
-    # can be answered, not in their way.
-    warm = asyncio.create_task(
-        _later(AFTER_START_S, app[RUNTIME].dynamic.warm_up, skip=embedded is not None)
-    )
+    await warming
     port = _bound_port(runner, config.port)
     scheme = "https" if ssl_context is not None else "http"
     url = f"{scheme}://{_display_host(config.host)}:{port}"
@@ -173,7 +174,7 @@ async def serve(
             terminal.clear_ready(config)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, warm, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         quit_now = asyncio.Event()  # a second Ctrl-C stops waiting for calls in flight
         for sig in signals:
             loop.add_signal_handler(sig, quit_now.set)
@@ -202,14 +203,6 @@ def _plain_lines_file(console: Console) -> IO[str] | None:
     except (OSError, ValueError, AttributeError):
         return None  # a StringIO (tests): LiveCallView prints the plain lines itself
     return console.file
-
-
-async def _later(delay: float, work: Callable[[], None], *, skip: bool = False) -> None:
-    """Run blocking `work` on a thread after `delay` seconds (not at all when `skip`)."""
-    if skip:
-        return
-    await asyncio.sleep(delay)
-    await asyncio.get_running_loop().run_in_executor(None, work)
 
 
 async def _watch(
@@ -241,8 +234,9 @@ async def reload(
     config: ServeConfig, app: web.Application, console: Console, *, freeze_gc: bool = False
 ) -> bool:
     """Load the files again and swap the compiled mock in one assignment."""
+    loop = asyncio.get_running_loop()
     try:
-        state = await asyncio.get_running_loop().run_in_executor(None, load_state, config)
+        state = await loop.run_in_executor(None, load_state, config)
     except PostmockError as exc:
         message = f"[red]reload failed[/], still serving the previous version: {exc}"
         console.print(message, highlight=False, soft_wrap=True)
@@ -253,6 +247,7 @@ async def reload(
         message = f"[red]reload refused[/], still serving the previous version: {escape(broken)}"
         console.print(message, highlight=False, soft_wrap=True)
         return False
+    await loop.run_in_executor(None, warm, state, app[RUNTIME].dynamic)
     app[RUNTIME].state = state
     note_reload(app, ok=True)
     if freeze_gc:

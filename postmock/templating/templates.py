@@ -319,6 +319,11 @@ class Template:
         return cls(text, tuple(parts))
 
     @property
+    def dynamic_names(self) -> frozenset[str]:
+        """The dynamic variables (without `$`) this template draws when rendered."""
+        return frozenset(p.name for p in self._parts if isinstance(p, _Dynamic))
+
+    @property
     def is_static(self) -> bool:
         """True when rendering needs nothing from the request (nor fresh random values)."""
         return self._static is not None
