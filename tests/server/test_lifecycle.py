@@ -77,9 +77,9 @@ async def test_health_answers_without_a_call_log() -> None:
             assert not task.done(), task.exception()
             await asyncio.sleep(0.01)
         port = int(urls[0].rsplit(":", 1)[1])
-        health = b"GET /__postmock/health HTTP/1.1\r\nHost: x\r\n\r\n"
+        health = b"GET /__postmock/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
         assert await raw_status(port, health) == 200
-        calls = b"GET /__postmock/calls HTTP/1.1\r\nHost: x\r\n\r\n"
+        calls = b"GET /__postmock/calls HTTP/1.1\r\nHost: localhost\r\n\r\n"
         assert await raw_status(port, calls) == 404  # no log, no calls route: a mock miss
     finally:
         stop.set()
