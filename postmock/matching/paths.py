@@ -42,6 +42,7 @@ class Segment:
     kind: SegmentKind
     names: tuple[str, ...] = ()  # capture names (wild: one; pattern: one per group)
     regex: re.Pattern[str] | None = None
+    label: str = ""  # how to show it when not as `text`: `:id` for a saved value
 
     def accepts(self, text: str, fold: str, ids: bool) -> bool:
         """Whether a request segment fits this one (literals case-insensitively)."""
@@ -75,7 +76,7 @@ def compile_segment(raw: str, saved: Mapping[str, str] | None = None) -> Segment
         value = saved.get(raw[1:], "") if saved else ""
         if value and "{{" not in value and "/" not in value:
             text = decode(value)
-            return Segment(text, text.lower(), "wild", (raw[1:],))
+            return Segment(text, text.lower(), "wild", (raw[1:],), label=raw)
         return Segment(raw, raw.lower(), "wild", (raw[1:],))
     if "{{" in raw:
         whole = VARIABLE.fullmatch(raw)
@@ -157,7 +158,7 @@ class PathTemplate:
             n=n,
             has_wild=any(s.kind in ("wild", "pattern") for s in segments),
             wild_count=sum(s.kind in ("wild", "pattern") for s in segments),
-            display="/" + "/".join(texts),
+            display="/" + "/".join(s.label or s.text for s in segments),
             fuzzy_key="/" + "/".join(folds[:n]),
         )
 
