@@ -96,9 +96,10 @@ async def serve(
     )
     if embedded is not None:
         app[RUNTIME].listeners.extend(embedded.listeners)
-    # The first call's one-time work (Faker when used, parsers), on a thread while the
-    # port is bound, finished before "listening" is printed (server/warm.py).
-    warming = asyncio.get_running_loop().run_in_executor(None, warm, state, app[RUNTIME].dynamic)
+    # The first call's one-time work (Faker when used, parsers), done before "listening"
+    # is printed (server/warm.py). Embedded (postmock.testing) keeps its own warm-up.
+    if embedded is None:
+        warm(state, app[RUNTIME].dynamic)
     runner = MockRunner(
         app,
         access_log=None,
@@ -117,7 +118,6 @@ async def serve(
     try:
         await site.start()
     except OSError as exc:
-        await asyncio.gather(warming, return_exceptions=True)
         await runner.cleanup()
         if log is not None:
             await log.close()
@@ -127,7 +127,6 @@ async def serve(
             "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         )
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {reason}") from None
-    await warming
     port = _bound_port(runner, config.port)
     scheme = "https" if ssl_context is not None else "http"
     url = f"{scheme}://{_display_host(config.host)}:{port}"

@@ -3,7 +3,7 @@
 Test suites start a mock and call it at once. What a first call used to pay for, once:
 Faker's import and instance (hundreds of ms, for any dynamic variable but `$guid`), the
 email parser behind multipart bodies, first-use paths of the matching engine. `warm` does
-that work on a thread while the port is being bound, and only the work this collection
+that work before the port is bound, and only the work this collection
 needs: a collection without dynamic variables never imports Faker. It draws no value, so
 `--seed` gives the same bodies as without it.
 """
@@ -44,7 +44,7 @@ def uses_faker(state: MockState) -> bool:
 
 
 def warm(state: MockState, dynamic: DynamicValues) -> None:
-    """Do the first-call work now (blocking: call it on a thread)."""
+    """Do the first-call work now (blocking: before serving, or on a thread for a reload)."""
     if uses_faker(state):
         dynamic.warm_up()
     state.index.match(IncomingRequest.from_parts("GET", PROBE_PATH))  # a miss, explained
