@@ -15,6 +15,9 @@ DEFAULT_DELAY = "none"
 NETWORK_DELAYS = {"none": 0, "2g": 300, "3g": 100}  # Postman's "Simulate network delay"
 MAX_DELAY_MS = 180_000  # x-mock-response-delay's documented upper bound
 DEFAULT_WORKERS = 1
+# A connection must send a complete request head (and a body) within this many seconds,
+# and an idle keep-alive connection is closed after it (slowloris); see server/timeouts.py
+DEFAULT_REQUEST_TIMEOUT = 15.0
 # The call log
 DEFAULT_LOG_DB = Path(".postmock") / "calls.db"
 DEFAULT_LOG_MAX = 10_000  # calls kept; older ones are forgotten
@@ -88,6 +91,9 @@ class ServeConfig:
     log_buffer: int = DEFAULT_LOG_BUFFER
     redact_bodies: bool = True
     server_token: str | None = None  # the start-up id in `server`; --workers share one
+    # #13: robustness
+    allowed_hosts: tuple[str, ...] = ()  # besides localhost and IPs, for /__postmock/
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
 
 
 def parse_delay(value: str) -> int:

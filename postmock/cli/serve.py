@@ -18,6 +18,7 @@ from postmock.config import (
     DEFAULT_LOG_MAX,
     DEFAULT_MAX_BODY,
     DEFAULT_PORT,
+    DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_UPSTREAM_TIMEOUT,
     DEFAULT_WORKERS,
     ServeConfig,
@@ -277,6 +278,25 @@ EXAMPLES = examples(
     envvar="POSTMOCK_CALL_LINES",
     help="What to print per call when stdout is not a terminal: a plain line or the JSON record.",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    envvar="POSTMOCK_ALLOWED_HOST",
+    metavar="NAME",
+    help="Also let the /__postmock/ API answer this Host (*.example.com: its subdomains). "
+    "Repeatable; localhost and IP addresses always may.",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=DEFAULT_REQUEST_TIMEOUT,
+    show_default=True,
+    envvar="POSTMOCK_REQUEST_TIMEOUT",
+    metavar="SECONDS",
+    help="Close connections that send no complete request (head or body) in this time, "
+    "and idle keep-alive ones.",
+)
 def serve(
     collection: Path,
     environment: Path | None,
@@ -313,6 +333,8 @@ def serve(
     call_lines: str,
     redact_bodies: bool,
     log_buffer: int,
+    allowed_hosts: tuple[str, ...],
+    request_timeout: float,
 ) -> None:
     """Serve COLLECTION's saved examples as a mock HTTP server."""
     if (tls_cert is None) != (tls_key is None):
@@ -352,6 +374,8 @@ def serve(
         call_lines=call_lines,
         log_buffer=log_buffer,
         redact_bodies=redact_bodies,
+        allowed_hosts=allowed_hosts,
+        request_timeout=request_timeout,
     )
     from postmock.server import run  # the server's imports are only paid for by `serve`
 

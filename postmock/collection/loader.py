@@ -31,7 +31,7 @@ from postmock.collection.model import (
     Url,
     Variable,
 )
-from postmock.collection.reader import read_json
+from postmock.collection.reader import OPENAPI_HELP, read_json
 from postmock.errors import LoadError
 
 V1_HELP = (
@@ -225,7 +225,8 @@ class _Loader:
             parsed = self.request(original, f"{where}.originalRequest")
             if parsed is not None:
                 request = parsed
-                if isinstance(original, dict) and original.get("url") is None:
+                # No URL, or `""`: the example answers its item's URL.
+                if isinstance(original, dict) and original.get("url") in (None, ""):
                     request = Request(parsed.method, item.url, parsed.headers, parsed.body)
         code, code_given = 200, "code" in raw and raw["code"] is not None
         if code_given:
@@ -263,27 +264,33 @@ class _Loader:
     def items(
         self, raw: Any, where: str, folders: tuple[str, ...] = ()
     ) -> Iterator[tuple[dict[str, Any], str, tuple[str, ...]]]:
-        """Yield (raw item, JSON path, folder names) for every request item, depth first."""
+        """Yield (raw item, JSON path, folder names) for every request item, depth first.
+
+        A stack, not recursion: folders nested thousands deep are read like shallow ones.
+        """
         if raw is None:
             return
         if not isinstance(raw, list):
             self.warn(where, f"expected a list of items, got {type(raw).__name__}; ignored")
             return
-        for n, entry in enumerate(raw):
-            path = f"{where}[{n}]"
+        stack: list[tuple[list[Any], str, tuple[str, ...], int]] = [(raw, where, folders, 0)]
+        while stack:
+            entries, base, names, n = stack.pop()
+            if n >= len(entries):
+                continue
+            stack.append((entries, base, names, n + 1))  # the rest of this list, later
+            entry, path = entries[n], f"{base}[{n}]"
             if not isinstance(entry, dict):
                 self.warn(path, "item is not an object; skipped")
                 continue
             if "request" in entry:
-                yield entry, path, folders
+                yield entry, path, names
                 continue
             key = "item" if "item" in entry else "items"
             if isinstance(entry.get(key), list):
                 if key == "items":
                     self.warn(path, "folder uses 'items' instead of 'item'; read as 'item'")
-                yield from self.items(
-                    entry[key], f"{path}.{key}", (*folders, text(entry.get("name")))
-                )
+                stack.append((entry[key], f"{path}.{key}", (*names, text(entry.get("name"))), 0))
             else:
                 self.warn(path, "neither a request nor a folder; skipped")
 
@@ -316,6 +323,8 @@ def collection_from_json(data: Any, file: str = "<collection>") -> Collection:
         and "info" in data["collection"]
     ):
         data = data["collection"]  # the Postman API's {"collection": {...}} envelope
+    if ("openapi" in data or "swagger" in data) and "item" not in data:
+        raise LoadError(OPENAPI_HELP, file=file)
     info = data.get("info")
     looks_v1 = isinstance(data.get("requests"), list) or ("order" in data and "info" not in data)
     if not isinstance(info, dict):

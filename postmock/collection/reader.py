@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,22 @@ def read_json(path: str | Path, what: str = "file") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        if _OPENAPI_YAML.search(text[:4096]):
+            raise LoadError(OPENAPI_HELP, file=path) from None
         raise LoadError(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=path
         ) from None
+    except RecursionError:  # orjson stops at 1024 levels, json near the recursion limit
+        raise LoadError(
+            f"nested too deeply to read (over {_MAX_DEPTH} levels of JSON)", file=path
+        ) from None
+
+
+_MAX_DEPTH = 1024
+#: An OpenAPI/Swagger document in YAML: a top-level `openapi:` or `swagger:` key.
+_OPENAPI_YAML = re.compile(r"^(openapi|swagger)\s*:", re.M)
+OPENAPI_HELP = (
+    "this is an OpenAPI/Swagger description, not a Postman collection; import it into "
+    "Postman (File > Import) and export the collection, or convert it with: "
+    "npx openapi-to-postmanv2 -s SPEC -o collection.json"
+)

@@ -76,7 +76,7 @@ def canon(value: Any) -> Hashable:
 def _json(text: str) -> Hashable | None:
     try:
         return canon(json.loads(text, parse_constant=lambda name: ("const", name)))
-    except ValueError:
+    except (ValueError, RecursionError):  # too deeply nested to compare: compared as text
         return None
 
 
@@ -96,7 +96,7 @@ def _graphql_variables(variables: Any) -> Hashable | None:
 def _graphql_from_json(text: str) -> Hashable | None:
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(doc, dict) or not isinstance(doc.get("query"), str):
         return None

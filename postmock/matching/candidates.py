@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Generic, TypeVar
 
 from postmock.matching.paths import (
@@ -15,6 +17,13 @@ from postmock.matching.paths import (
 )
 
 T = TypeVar("T")
+#: Document distance stops after this many paths within distance, taken in order of
+#: shared bigrams (most first; ties: file order). Decision (docs/decisions.md): without
+#: it, a near miss on a big collection of look-alike paths computes hundreds of edit
+#: distances (~100 ms); all of them match with the same score, so the tie-break would
+#: pick by file order among look-alikes anyway. With it, the winner is one of the 16 most
+#: similar paths. A miss (no path within distance) still compares every candidate.
+FUZZY_CAP = 16
 
 
 class _Node(Generic[T]):
@@ -54,17 +63,21 @@ class _Node(Generic[T]):
                 yield node
 
     def walk_entries(self, limit: int) -> list[T]:
-        """Up to `limit` entries of this subtree, nearest levels first."""
+        """The first `limit` entries of this subtree, in child order.
+
+        Depth first, stopping at `limit`: a trie holds one path length, so every entry
+        sits at the same depth and this is the order a breadth-first walk gives, without
+        visiting the whole subtree first (a miss near the root used to).
+        """
         out: list[T] = []
-        level: list[_Node[T]] = [self]
-        while level and len(out) < limit:
-            nxt: list[_Node[T]] = []
-            for node in level:
-                out.extend(node.entries[: limit - len(out)])
-                nxt.extend(node.literal.values())
-                nxt.extend(n for n in (node.ids, node.wild) if n is not None)
-                nxt.extend(n for _, n in node.patterns.values())
-            level = nxt
+        stack: list[_Node[T]] = [self]
+        while stack and len(out) < limit:
+            node = stack.pop()
+            out.extend(node.entries[: limit - len(out)])
+            children: list[_Node[T]] = list(node.literal.values())
+            children.extend(n for n in (node.ids, node.wild) if n is not None)
+            children.extend(n for _, n in node.patterns.values())
+            stack.extend(reversed(children))
         return out
 
 
@@ -113,15 +126,19 @@ class PathIndex(Generic[T]):
 
     Tier 1 (rules 0 to −15): a dict keyed on the lower-cased, trailing-slash-stripped
     segments. Tier 2 (−20): a trie of the entries with wildcards. Tier 3 (−21, −25): a
-    trie where every ID segment is one key. Document distance: entries bucketed by path
-    length with their character bigrams, so most are ruled out without a Levenshtein.
+    trie where every ID segment is one key. Document distance: an inverted index from
+    character bigrams to paths (see `fuzzy`), so a miss never compares every path.
     """
 
     def __init__(self) -> None:
         self._literal: dict[tuple[str, ...], list[T]] = {}
         self._wild: _Trie[T] = _Trie(collapse_ids=False)
         self._ids: _Trie[T] = _Trie(collapse_ids=True)
-        self._fuzzy: dict[int, dict[str, tuple[frozenset[str], list[T]]]] = {}
+        # document distance: one row per distinct path text
+        self._fuzzy_ids: dict[str, int] = {}
+        self._fuzzy_rows: list[tuple[str, frozenset[str], list[T]]] = []
+        self._postings: dict[str, list[int]] = {}  # bigram -> rows holding it
+        self._short: dict[int, list[int]] = {}  # rows by length, for paths too short to filter
 
     def add(self, path: PathTemplate, entry: T) -> None:
         """Index one entry under its path."""
@@ -129,8 +146,16 @@ class PathIndex(Generic[T]):
         if path.has_wild:
             self._wild.add(path, entry)
         self._ids.add(path, entry)  # every entry: the miss report walks it too
-        by_len = self._fuzzy.setdefault(len(path.fuzzy_key), {})
-        by_len.setdefault(path.fuzzy_key, (_grams(path.fuzzy_key), []))[1].append(entry)
+        key = path.fuzzy_key
+        row = self._fuzzy_ids.get(key)
+        if row is None:
+            row = self._fuzzy_ids[key] = len(self._fuzzy_rows)
+            grams = _grams(key)
+            self._fuzzy_rows.append((key, grams, []))
+            for gram in grams:
+                self._postings.setdefault(gram, []).append(row)
+            self._short.setdefault(len(key), []).append(row)
+        self._fuzzy_rows[row][2].append(entry)
 
     def literal(self, r: RequestPath) -> list[T]:
         """Tier 1: candidates for the exact, trailing-slash and case-insensitive rules."""
@@ -145,19 +170,55 @@ class PathIndex(Generic[T]):
         return self._ids.find(r)
 
     def fuzzy(self, r: RequestPath) -> list[T]:
-        """Entries within document distance; only lengths that can qualify are compared."""
+        """Entries within document distance, found without comparing every path.
+
+        One edit changes at most two distinct bigrams, so a path within `limit` edits of
+        the request shares at least `len(grams) - 2 * limit` of the request's bigrams
+        (the q-gram lemma). Counting, per path, how many of the request's *rarer* bigrams
+        it holds (their posting lists, summed in C by Counter) rules out nearly every path
+        before any edit distance is computed; the answers are the same as a full scan.
+        """
         key = r.fuzzy_key
         size, grams = len(key), _grams(key)
-        out: list[T] = []
         low, high = int(size * (1 - FUZZY_RATIO)), int(size / (1 - FUZZY_RATIO)) + 1
-        for length in range(low, high + 1):
-            limit = int(FUZZY_RATIO * max(size, length) + 1e-9)
-            for other, (other_grams, entries) in self._fuzzy.get(length, {}).items():
-                # One edit destroys at most two distinct bigrams: a cheap lower bound.
-                if len(grams & other_grams) < max(len(grams), len(other_grams)) - 2 * limit:
-                    continue
-                if levenshtein(other, key, limit) <= limit:
-                    out.extend(entries)
+        widest = int(FUZZY_RATIO * max(size, high) + 1e-9)  # the largest limit of any length
+        need = len(grams) - 2 * widest
+        rows: Iterable[int]
+        if need <= 0:  # a short path: too few bigrams to filter on; few paths are this short
+            rows = [n for length in range(low, high + 1) for n in self._short.get(length, ())]
+        else:
+            lists = sorted((self._postings.get(g, []) for g in grams), key=len)
+            # Count the shortest lists; a path must be in `need` of all, so in at least
+            # `need - skipped` of the counted ones. The common bigrams (`/a`, `pi`) are
+            # skipped while that stays positive.
+            counted = len(lists)
+            budget = len(self._fuzzy_rows) // 4
+            while counted > 0 and need - (len(lists) - counted + 1) > 0:
+                if len(lists[counted - 1]) <= budget:
+                    break
+                counted -= 1
+            required = need - (len(lists) - counted)
+            hits = Counter(chain.from_iterable(lists[:counted]))
+            # most shared bigrams first (ties: file order), for FUZZY_CAP below
+            buckets: list[list[int]] = [[] for _ in range(counted + 1)]
+            for n, c in hits.items():
+                if c >= required:
+                    buckets[c].append(n)
+            rows = [n for bucket in reversed(buckets) for n in sorted(bucket)]
+        out: list[T] = []
+        found = 0
+        for n in rows:
+            other, other_grams, entries = self._fuzzy_rows[n]
+            if not low <= len(other) <= high:
+                continue
+            limit = int(FUZZY_RATIO * max(size, len(other)) + 1e-9)
+            if len(grams & other_grams) < max(len(grams), len(other_grams)) - 2 * limit:
+                continue
+            if levenshtein(other, key, limit) <= limit:
+                out.extend(entries)
+                found += 1
+                if found == FUZZY_CAP:
+                    break
         return out
 
     def near(self, r: RequestPath, limit: int) -> list[T]:

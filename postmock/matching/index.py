@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from postmock.collection.model import Collection, Example
+from postmock.collection.model import Collection, Example, KeyValue
 from postmock.matching.bodies import (
     BOUNDARY,
     ExampleBody,
@@ -71,11 +71,20 @@ class Compiled:
         return cls(
             example=example,
             method=req.method.upper(),
-            path=PathTemplate.build(req.url.host, req.url.path, scope),
+            path=PathTemplate.build(req.url.host, req.url.path, scope, _saved(req.url.variables)),
             query=ExampleQuery.build(req.url.query, scope),
             headers=header_map(req.headers, scope),
             body=ExampleBody(req.body, declared_type(req.headers, req.body, scope), scope),
         )
+
+
+def _saved(variables: Iterable[KeyValue]) -> dict[str, str]:
+    """Saved path-variable values by name (the first enabled one of a name)."""
+    out: dict[str, str] = {}
+    for v in variables:
+        if not v.disabled:
+            out.setdefault(v.key, v.value)
+    return out
 
 
 @dataclass

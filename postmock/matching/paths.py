@@ -7,7 +7,7 @@ encoded `%2F` stays inside its segment.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
@@ -42,6 +42,7 @@ class Segment:
     kind: SegmentKind
     names: tuple[str, ...] = ()  # capture names (wild: one; pattern: one per group)
     regex: re.Pattern[str] | None = None
+    label: str = ""  # how to show it when not as `text`: `:id` for a saved value
 
     def accepts(self, text: str, fold: str, ids: bool) -> bool:
         """Whether a request segment fits this one (literals case-insensitively)."""
@@ -64,9 +65,18 @@ class Segment:
                 yield from zip(self.names, m.groups(), strict=True)
 
 
-def compile_segment(raw: str) -> Segment:
-    """Classify a segment whose known variables are already resolved."""
+def compile_segment(raw: str, saved: Mapping[str, str] | None = None) -> Segment:
+    """Classify a segment whose known variables are already resolved.
+
+    Decision (§2): a `:var` whose `url.variable` holds a concrete saved value is that
+    value (the exact rule) for a request that sends it, and a wildcard for any other;
+    an empty or `{{…}}` saved value leaves a plain wildcard.
+    """
     if raw.startswith(":") and len(raw) > 1:
+        value = saved.get(raw[1:], "") if saved else ""
+        if value and "{{" not in value and "/" not in value:
+            text = decode(value)
+            return Segment(text, text.lower(), "wild", (raw[1:],), label=raw)
         return Segment(raw, raw.lower(), "wild", (raw[1:],))
     if "{{" in raw:
         whole = VARIABLE.fullmatch(raw)
@@ -114,8 +124,17 @@ class PathTemplate:
     fuzzy_key: str
 
     @classmethod
-    def build(cls, host: str, path: Iterable[str], scope: VariableScope) -> PathTemplate:
-        """Resolve variables in the host and path segments, then classify each segment."""
+    def build(
+        cls,
+        host: str,
+        path: Iterable[str],
+        scope: VariableScope,
+        saved: Mapping[str, str] | None = None,
+    ) -> PathTemplate:
+        """Resolve variables in the host and path segments, then classify each segment.
+
+        `saved`: the URL's `url.variable` values by name (see `compile_segment`).
+        """
         resolved_host = scope.resolve(host)
         raw: list[str] = list(host_prefix(resolved_host)) if "/" in resolved_host else []
         for seg in path:
@@ -128,7 +147,7 @@ class PathTemplate:
             raw.extend(value.split("/"))  # a variable may hold several segments
         if len(raw) == 1 and raw[0] == "":
             raw = []  # `[""]` is the root, `/`
-        segments = tuple(compile_segment(s) for s in raw)
+        segments = tuple(compile_segment(s, saved) for s in raw)
         texts = tuple(s.text for s in segments)
         folds = tuple(s.fold for s in segments)
         n = _strip(texts)
@@ -139,7 +158,7 @@ class PathTemplate:
             n=n,
             has_wild=any(s.kind in ("wild", "pattern") for s in segments),
             wild_count=sum(s.kind in ("wild", "pattern") for s in segments),
-            display="/" + "/".join(texts),
+            display="/" + "/".join(s.label or s.text for s in segments),
             fuzzy_key="/" + "/".join(folds[:n]),
         )
 
@@ -239,12 +258,26 @@ def levenshtein(a: Sequence[str], b: Sequence[str], limit: int | None = None) ->
         return cap + 1
     if not a:
         return len(b)
-    prev = list(range(len(b) + 1))
+    # Only cells within `cap` of the diagonal can stay within `cap` (Ukkonen's band):
+    # O(len × cap) instead of O(len²); a row whose band is all over `cap` ends it.
+    big = cap + 1
+    width = len(b)
+    prev = [j if j <= cap else big for j in range(width + 1)]
     for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) > cap:
-            return cap + 1
+        lo, hi = max(1, i - cap), min(width, i + cap)
+        cur = [big] * (width + 1)
+        cur[0] = i if i <= cap else big
+        best = cur[0]
+        for j in range(lo, hi + 1):
+            value = prev[j - 1] + (ca != b[j - 1])
+            if prev[j] + 1 < value:
+                value = prev[j] + 1
+            if cur[j - 1] + 1 < value:
+                value = cur[j - 1] + 1
+            cur[j] = value
+            if value < best:
+                best = value
+        if best > cap:
+            return big
         prev = cur
-    return prev[-1]
+    return min(prev[-1], big)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import unquote_plus
+from urllib.parse import unquote
 
 from postmock.collection.model import KeyValue
 from postmock.templating.variables import VARIABLE, VariableScope
@@ -14,8 +14,21 @@ Pairs = tuple[tuple[str, str], ...]
 
 
 def _decode(text: str) -> str:
-    # `+` is a space in a query, as parse_qsl reads the request side.
-    return unquote_plus(text, errors="replace") if ("%" in text or "+" in text) else text
+    # A saved value is text, not form-encoded: its `+` is a plus (`n=+15551234`).
+    return unquote(text, errors="replace") if "%" in text else text
+
+
+def _fold(pair: tuple[str, str]) -> tuple[str, str]:
+    """The form both sides compare in: a `+` and a space are one character.
+
+    Decision: a request's `+` may be a space (form encoding: parse_qsl reads it so) or a
+    plus (`%2B`); a saved `+` is a plus. Folding both to a space lets `+15551234` saved
+    match `%2B15551234` and a raw `+15551234`, and a saved space match `a+b`.
+    """
+    key, value = pair
+    if "+" in key or "+" in value:
+        return key.replace("+", " "), value.replace("+", " ")
+    return pair
 
 
 #: What a query that matches in full adds to an example's score.
@@ -32,6 +45,7 @@ class ExampleQuery:
 
     pairs: Pairs  # literal (key, value) pairs
     wild: tuple[tuple[str, str], ...]  # (key, capture name)
+    folded: Pairs = ()  # `pairs` as compared (see `_fold`)
 
     @classmethod
     def build(cls, params: Iterable[KeyValue], scope: VariableScope) -> ExampleQuery:
@@ -47,7 +61,7 @@ class ExampleQuery:
                 wild.append((key, whole.group(1)))
             else:
                 pairs.append((key, _decode(value)))
-        return cls(tuple(pairs), tuple(wild))
+        return cls(tuple(pairs), tuple(wild), tuple(_fold(p) for p in pairs))
 
     @property
     def empty(self) -> bool:
@@ -69,19 +83,22 @@ def score_query(example: ExampleQuery, request: Pairs) -> QueryScore:
     """All match → +10; some → +10×m/(m+p+missing); none → −missing (at most −10)."""
     if example.empty and not request:
         return QueryScore(FULL_QUERY, 0, 0, 0)  # Decision: neither side has parameters = all match
-    ex, req = Counter(example.pairs), Counter(request)
+    ex, req = Counter(example.folded), Counter(map(_fold, request))
     matched = ex & req
     matches = sum(matched.values())
     left_ex, left_req = ex - matched, req - matched
     captures: list[tuple[str, str]] = []
     for key, name in example.wild:  # a wildcard takes a leftover request value of its key
-        value = next((v for (k, v) in left_req if k == key), None)
-        if value is None:
-            left_ex[(key, "{{" + name + "}}")] += 1
+        folded = _fold((key, ""))[0]
+        pair = next((p for p in left_req if p[0] == folded), None)
+        if pair is None:
+            left_ex[(folded, "{{" + name + "}}")] += 1
             continue
-        left_req[(key, value)] -= 1
+        left_req[pair] -= 1
         left_req += Counter()  # drop zero counts
         matches += 1
+        # the value as the request sent it, not its folded form
+        value = next((v for (k, v) in request if _fold((k, v)) == pair), pair[1])
         captures.append((name, value))
     keys_ex = Counter(k for (k, _), c in left_ex.items() for _ in range(c))
     keys_req = Counter(k for (k, _), c in left_req.items() for _ in range(c))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,7 +83,10 @@ def create_app(
     upstream: Upstream | None = None,
 ) -> web.Application:
     """Build the mock app; `extra_routes` registers routes that win over the catch-all."""
-    app = web.Application(client_max_size=config.max_body_size)
+    from postmock.server.hosts import HostPolicy, host_guard
+
+    policy = HostPolicy(config.host, config.allowed_hosts)
+    app = web.Application(client_max_size=config.max_body_size, middlewares=[host_guard(policy)])
     app[RUNTIME] = Runtime(
         config=config,
         state=state,
@@ -191,6 +195,7 @@ async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
         # The network delay applies to every answer, errors included: a slow network
         # is slow for a 404 too.
         delay_ms = _delay(request.headers, config.delay_ms)
+        _check_code(request.headers)
     except BadControlHeader as exc:
         return _error(cors_origin, 400, "invalidRequestError", str(exc), detail=exc.detail)
     if rt.api_keys and not preflight and not key_ok(rt.api_keys, request.headers):
@@ -201,7 +206,15 @@ async def _answer(rt: Runtime, request: web.BaseRequest) -> Answer:
     body = b""
     if request.body_exists:  # most mock calls have none: no coroutine to read nothing
         try:
-            body = await _read_body(request, config.max_body_size)
+            body = await _read_body(request, config.max_body_size, config.request_timeout)
+        except asyncio.TimeoutError:  # TimeoutError's alias from 3.11 on; not on 3.10
+            message = f"The request body did not arrive within {config.request_timeout:g} s."
+            answer = _error(
+                cors_origin, 408, "requestTimeoutError", message, delay_ms=delay_ms,
+                detail="body too slow",
+            )  # fmt: skip
+            answer.response.force_close()
+            return answer
         except web.HTTPRequestEntityTooLarge:
             message = f"The request body is larger than the {config.max_body_size}-byte limit."
             return _error(
@@ -316,10 +329,14 @@ def key_ok(keys: tuple[bytes, ...], headers: Mapping[str, str]) -> bool:
     return ok
 
 
-async def _read_body(request: web.BaseRequest, limit: int) -> bytes:
+async def _read_body(request: web.BaseRequest, limit: int, timeout: float) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-    return await request.read()
+    # A slowloris body: TimeoutError -> 408, the connection closed.
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(timeout):  # no task per call, unlike wait_for
+            return await request.read()
+    return await asyncio.wait_for(request.read(), timeout)  # pragma: no cover (3.10)
 
 
 def _delay(headers: CIMultiDictProxy[str], default_ms: int) -> int:
@@ -327,13 +344,26 @@ def _delay(headers: CIMultiDictProxy[str], default_ms: int) -> int:
     if raw is None:
         return default_ms
     value = raw.strip()
-    if not value.isdigit() or not 1 <= int(value) <= MAX_DELAY_MS:
+    if not value.isdigit() or not 0 <= int(value) <= MAX_DELAY_MS:
         raise BadControlHeader(
             "x-mock-response-delay",
-            f"x-mock-response-delay must be a whole number of milliseconds from 1 to "
+            f"x-mock-response-delay must be a whole number of milliseconds from 0 to "
             f"{MAX_DELAY_MS}, got {raw!r}",
         )
     return int(value)
+
+
+def _check_code(headers: CIMultiDictProxy[str]) -> None:
+    """x-mock-response-code must be a status code (100-599), not `4xx`, `404.0` or empty."""
+    raw = headers.get("x-mock-response-code")
+    if raw is None:
+        return
+    value = raw.strip()
+    if not (value.isascii() and value.isdigit() and 100 <= int(value) <= 599):
+        raise BadControlHeader(
+            "x-mock-response-code",
+            f"x-mock-response-code must be a status code from 100 to 599, got {raw!r}",
+        )
 
 
 def _cors_headers(origin: str | None, plan: ResponsePlan | None) -> list[tuple[str, str]]:

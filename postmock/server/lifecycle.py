@@ -9,6 +9,7 @@ import gc
 import io
 import secrets
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import IO
 
 from aiohttp import web
 from rich.console import Console
+from rich.markup import escape
 
 from postmock.calllog.log import CallLog
 from postmock.config import ServeConfig
@@ -26,11 +28,13 @@ from postmock.server.app import RUNTIME, CallListener, create_app
 from postmock.server.metrics import add_metrics_route, note_reload
 from postmock.server.page import add_page_routes
 from postmock.server.runtime import MockRunner
-from postmock.server.state import MockState, load_state
+from postmock.server.state import MockState, broken_edit, load_state
 from postmock.server.upstream import UpstreamFactory
+from postmock.server.warm import warm
 from postmock.views.live import LiveCallView
 
 AFTER_START_S = 0.5  # background start-up work waits this long after the port is open
+LINGER_S = 10.0  # aiohttp's default lingering time
 
 
 async def serve(
@@ -43,12 +47,14 @@ async def serve(
     freeze_gc: bool = False,
     upstream: UpstreamFactory | None = None,
     embedded: Embedding | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or `stop` is set); raises PostmockError when it cannot start.
 
     `upstream` builds where unmatched calls go (`--upstream`, postmock.proxy).
     `embedded`: inside another program's loop (`start`, `postmock.testing`): its listeners
     get every call, no signal handlers, no background warm-up; told the app once it listens.
+    `sock`: a listening socket to serve on (a `--workers` supervisor binds it once).
     """
     state = load_state(config)
     forwarder = upstream(config) if upstream is not None and config.upstream else None
@@ -92,14 +98,24 @@ async def serve(
     )
     if embedded is not None:
         app[RUNTIME].listeners.extend(embedded.listeners)
-    runner = MockRunner(app, access_log=None, handle_signals=False)
+    # The first call's one-time work (Faker when used, parsers), done before "listening"
+    # is printed (server/warm.py). Embedded (postmock.testing) keeps its own warm-up.
+    if embedded is None:
+        warm(state, app[RUNTIME].dynamic)
+    runner = MockRunner(
+        app,
+        access_log=None,
+        handle_signals=False,
+        # --request-timeout: idle and slow-head connections close (runtime.py), and a body
+        # left unread after an early answer (408, 413) is drained no longer than that
+        keepalive_timeout=config.request_timeout,
+        lingering_time=min(config.request_timeout, LINGER_S),
+    )
     await runner.setup()
-    site = web.TCPSite(
-        runner,
-        config.host,
-        config.port,
-        reuse_port=config.workers > 1 or None,
-        ssl_context=ssl_context,
+    site: web.BaseSite = (
+        web.SockSite(runner, sock, ssl_context=ssl_context)
+        if sock is not None
+        else web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context)
     )
     try:
         await site.start()
@@ -113,11 +129,6 @@ async def serve(
             "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         )
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {reason}") from None
-    # Faker (~100 ms) and the file watcher's imports load a moment after the first calls
-    # can be answered, not in their way.
-    warm = asyncio.create_task(
-        _later(AFTER_START_S, app[RUNTIME].dynamic.warm_up, skip=embedded is not None)
-    )
     port = _bound_port(runner, config.port)
     scheme = "https" if ssl_context is not None else "http"
     url = f"{scheme}://{_display_host(config.host)}:{port}"
@@ -165,7 +176,7 @@ async def serve(
             terminal.clear_ready(config)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, warm, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         quit_now = asyncio.Event()  # a second Ctrl-C stops waiting for calls in flight
         for sig in signals:
             loop.add_signal_handler(sig, quit_now.set)
@@ -194,14 +205,6 @@ def _plain_lines_file(console: Console) -> IO[str] | None:
     except (OSError, ValueError, AttributeError):
         return None  # a StringIO (tests): LiveCallView prints the plain lines itself
     return console.file
-
-
-async def _later(delay: float, work: Callable[[], None], *, skip: bool = False) -> None:
-    """Run blocking `work` on a thread after `delay` seconds (not at all when `skip`)."""
-    if skip:
-        return
-    await asyncio.sleep(delay)
-    await asyncio.get_running_loop().run_in_executor(None, work)
 
 
 async def _watch(
@@ -233,13 +236,20 @@ async def reload(
     config: ServeConfig, app: web.Application, console: Console, *, freeze_gc: bool = False
 ) -> bool:
     """Load the files again and swap the compiled mock in one assignment."""
+    loop = asyncio.get_running_loop()
     try:
-        state = await asyncio.get_running_loop().run_in_executor(None, load_state, config)
+        state = await loop.run_in_executor(None, load_state, config)
     except PostmockError as exc:
         message = f"[red]reload failed[/], still serving the previous version: {exc}"
         console.print(message, highlight=False, soft_wrap=True)
         note_reload(app, ok=False)
         return False
+    broken = broken_edit(app[RUNTIME].state, state)
+    if broken is not None:
+        message = f"[red]reload refused[/], still serving the previous version: {escape(broken)}"
+        console.print(message, highlight=False, soft_wrap=True)
+        return False
+    await loop.run_in_executor(None, warm, state, app[RUNTIME].dynamic)
     app[RUNTIME].state = state
     note_reload(app, ok=True)
     if freeze_gc:
@@ -288,6 +298,7 @@ def run_single(
     ready: Callable[[str], None] | None = None,
     announce: bool = True,
     upstream: UpstreamFactory | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve in this process until a signal; uses uvloop when installed."""
     runner: Callable[[Awaitable[None]], None] = asyncio.run  # type: ignore[assignment]
@@ -298,7 +309,15 @@ def run_single(
     except ImportError:
         pass
     runner(
-        serve(config, console, ready=ready, announce=announce, freeze_gc=True, upstream=upstream)
+        serve(
+            config,
+            console,
+            ready=ready,
+            announce=announce,
+            freeze_gc=True,
+            upstream=upstream,
+            sock=sock,
+        )
     )
 
 

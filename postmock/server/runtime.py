@@ -15,9 +15,50 @@ from aiohttp.web_request import BaseRequest
 from postmock.config import API_PREFIX
 from postmock.server.app import RUNTIME, Runtime, answer_call
 
+_TIMEOUT_BODY = json.dumps(
+    {
+        "error": {
+            "name": "requestTimeoutError",
+            "message": "The request head did not arrive in time; the connection is closed.",
+        }
+    }
+).encode()
+REQUEST_TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\n"
+    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(_TIMEOUT_BODY), _TIMEOUT_BODY)
+)
+
 
 class _JSONErrorHandler(RequestHandler):
-    """Malformed HTTP (bad request line, huge headers) gets the JSON error envelope too."""
+    """Malformed HTTP (bad request line, huge headers) gets the JSON error envelope too.
+
+    Slow clients: aiohttp's keep-alive timer (the runner's `keepalive_timeout`, set to
+    `--request-timeout`) runs from the connection's start and from each response's end,
+    and closes a connection still waiting for a complete request head. A slowloris client
+    that sent part of a head gets a 408 JSON answer first; an idle one is just closed.
+    """
+
+    _partial_head = False
+
+    def data_received(self, data: bytes) -> None:
+        idle, count = self._waiter is not None, self._request_count
+        super().data_received(data)
+        if self._request_count != count:
+            self._partial_head = False
+        elif idle:
+            self._partial_head = True
+
+    def _process_keepalive(self) -> None:
+        waiting = self._waiter is not None and not self._waiter.done()
+        if (
+            self._partial_head
+            and waiting
+            and self.transport is not None
+            and self._loop.time() >= self._next_keepalive_close_time
+        ):
+            self._partial_head = False
+            self.transport.write(REQUEST_TIMEOUT_RESPONSE)
+        super()._process_keepalive()
 
     def handle_error(
         self,

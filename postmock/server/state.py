@@ -77,3 +77,25 @@ def _find_server_response(collection: Collection, index: MatchIndex, name: str) 
             f"--server-response: no example named {name!r}{hint}", file=collection.source
         )
     return found
+
+
+def broken_edit(old: MockState, new: MockState) -> str | None:
+    """Why `new` should not replace `old`, or None.
+
+    A reload that loses examples while the loader had to skip something it did not skip
+    before is a broken file (a schema-invalid edit: `"item": "nope"`), not an intentional
+    removal: the running version stays. Removing requests from a valid file still reloads.
+    """
+    if new.example_count >= old.example_count:
+        return None
+    before = {(w.where, w.message) for w in old.warnings}
+    fresh = [w for w in new.warnings if (w.where, w.message) not in before]
+    if not fresh:
+        return None
+    # what the loader dropped says most: "… ignored", "… skipped"
+    first = min(fresh, key=lambda w: not w.message.endswith(("ignored", "skipped")))
+    where = f"{first.where}: " if first.where else ""
+    return (
+        f"the edit would serve {new.example_count} of {old.example_count} examples because "
+        f"part of the file cannot be read ({where}{first.message})"
+    )

@@ -1,14 +1,17 @@
-"""`serve --workers N`: N processes share the port (SO_REUSEPORT) and one call-log store.
+"""`serve --workers N`: N processes share one listening socket and one call-log store.
 
-The parent is a supervisor: it loads the collection once to fail fast and print the
-banner, forks the workers, shows one live table fed from the shared store, and on
-SIGINT/SIGTERM stops the workers, which flush their logs before they exit.
+The parent is a supervisor: it loads the collection once to fail fast, binds the port
+once (exit 3 when it is taken, like one process; no SO_REUSEPORT, so a second postmock
+cannot silently split the traffic), forks the workers, which inherit the socket and
+accept from it, prints the banner, shows one live table fed from the shared store, and
+on SIGINT/SIGTERM stops the workers, which flush their logs before they exit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import multiprocessing
 import secrets
 import signal
@@ -41,31 +44,43 @@ SETTLE_S = 0.5  # workers with nothing in flight stop within this
 STOP_TIMEOUT_S = 10.0
 
 
-def _worker(config: ServeConfig, conn: Connection, upstream: UpstreamFactory | None) -> None:
+def _worker(
+    config: ServeConfig,
+    conn: Connection,
+    upstream: UpstreamFactory | None,
+    sock: socket.socket,
+) -> None:
     """A worker process: serve quietly, tell the parent when listening (or why not)."""
     from postmock.server.lifecycle import run_single
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
     # Only what happens later (reloads, a broken edit) reaches the terminal from a worker.
     console = Console(stderr=True)
+    ready = lambda url: conn.send(("ready", url))  # noqa: E731
     try:
-        run_single(
-            config,
-            console,
-            ready=lambda url: conn.send(("ready", url)),
-            announce=False,
-            upstream=upstream,
-        )
+        run_single(config, console, ready=ready, announce=False, upstream=upstream, sock=sock)
     except PostmockError as exc:
         conn.send(("failed", str(exc), int(exc.exit_code)))
         raise SystemExit(int(exc.exit_code)) from None
 
 
-def _free_port(host: str) -> int:
+def bind_once(host: str, port: int) -> socket.socket:
+    """The one listening socket all workers share; StartupError (exit 3) when it is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # SO_REUSEADDR (as aiohttp sets): restart over TIME_WAIT; never SO_REUSEPORT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        reason = (
+            "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        )
+        raise StartupError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.setblocking(False)
+    return sock
 
 
 def run_workers(
@@ -73,17 +88,21 @@ def run_workers(
 ) -> None:
     """Supervise `config.workers` serving processes until a signal; raises PostmockError."""
     state = load_state(config)  # a broken file fails here, once, before any fork
-    port = config.port or _free_port(config.host)
+    sock = bind_once(config.host, config.port)
+    port = int(sock.getsockname()[1])
     # One server id for every worker: `logs` and the API show this server's calls, all of them.
     worker_config = replace(config, port=port, quiet=True, server_token=secrets.token_hex(4))
     ctx = multiprocessing.get_context("fork")
     procs: list[Any] = []
     for _ in range(config.workers):
         parent_end, child_end = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_worker, args=(worker_config, child_end, upstream), daemon=False)
+        proc = ctx.Process(
+            target=_worker, args=(worker_config, child_end, upstream, sock), daemon=False
+        )
         proc.start()
         child_end.close()
         procs.append((proc, parent_end))
+    sock.close()  # the workers hold it now
     try:
         url = ""
         for _proc, conn in procs:

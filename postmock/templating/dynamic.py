@@ -143,10 +143,15 @@ CLOCK_NAMES: frozenset[str] = frozenset(
 )
 
 
-__all__ = ["CLOCK_NAMES", "NAMES", "DynamicValues"]
+__all__ = ["CLOCK_NAMES", "NAMES", "DynamicValues", "needs_faker"]
 
 
 _UUID_NAMES = frozenset({"guid", "randomUUID"})
+
+
+def needs_faker(names: frozenset[str]) -> bool:
+    """Whether drawing these dynamic variables imports Faker (only UUIDs do not)."""
+    return bool(names - _UUID_NAMES)
 
 
 def uuid4_text(bits: int) -> str:

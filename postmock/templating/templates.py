@@ -49,7 +49,12 @@ def _json(value: object) -> str:
 
 def _text(value: object) -> str:
     """Raw insertion: strings as themselves, everything else as compact JSON."""
-    return value if isinstance(value, str) else _json(value)
+    if isinstance(value, str):
+        return value
+    try:
+        return _json(value)
+    except RecursionError:  # nested deeper than the encoder goes: nothing to insert
+        return ""
 
 
 @dataclass(slots=True)
@@ -312,6 +317,11 @@ class Template:
         if position < len(text):
             parts.append(text[position:])
         return cls(text, tuple(parts))
+
+    @property
+    def dynamic_names(self) -> frozenset[str]:
+        """The dynamic variables (without `$`) this template draws when rendered."""
+        return frozenset(p.name for p in self._parts if isinstance(p, _Dynamic))
 
     @property
     def is_static(self) -> bool:

@@ -2,7 +2,7 @@
 
 Every lint is a generator of warnings over the loaded model (never raw JSON); `lint` runs
 them all. Codes: no-examples, duplicate-name, shadowed, unresolved-variable,
-invalid-json-body, content-encoding, load.
+invalid-json-body, content-encoding, query-in-path, load.
 """
 
 from __future__ import annotations
@@ -234,6 +234,34 @@ def content_encodings(ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
+def query_in_path(ctx: LintContext) -> Iterator[Finding]:
+    """A `?` inside a structured path segment: the query was written into the path.
+
+    Converters sometimes produce `"path": ["stats", "usage_by_service?from=…"]`; the mock
+    then expects a literal `?` (sent as `%3F`) in the path, so the URL a user reads never
+    reaches that example.
+    """
+    for item in ctx.collection.items:
+        requests = [(f"{item.location}.request.url", item.request)]
+        requests += [
+            (f"{ex.location}.originalRequest.url", ex.request)
+            for ex in item.examples
+            if ex.request is not item.request  # no originalRequest: reported with the item
+        ]
+        for where, request in requests:
+            bad = next((seg for seg in request.url.path if "?" in seg), None)
+            if bad is None:
+                continue
+            shown = bad if len(bad) <= 60 else bad[:59] + "…"
+            yield ctx.warning(
+                f"{where}.path",
+                "query-in-path",
+                f"path segment {shown!r} holds a query string: the mock reads its '?' as "
+                "part of the path, so the URL users read never reaches this example; "
+                "move the part after '?' to url.query",
+            )
+
+
 #: Every lint, with the one code its findings carry.
 LINTS: tuple[tuple[str, Callable[[LintContext], Iterator[Finding]]], ...] = (
     ("load", load_warnings),
@@ -243,6 +271,7 @@ LINTS: tuple[tuple[str, Callable[[LintContext], Iterator[Finding]]], ...] = (
     ("unresolved-variable", unresolved_variables),
     ("invalid-json-body", invalid_json_bodies),
     ("content-encoding", content_encodings),
+    ("query-in-path", query_in_path),
 )
 
 

@@ -153,8 +153,8 @@ def _local_refs(definitions: dict[str, Any]) -> Any:
 
 
 @cache
-def validator(version: Version) -> Validator:
-    """The validator of one version, built once per process.
+def validator(version: Version, definition: str | None = None) -> Validator:
+    """The validator of one version (or of one of its definitions), built once per process.
 
     A Draft7Validator whose `properties`, `items` and `$ref` skip work that cannot change
     the outcome (about 2x faster on multi-megabyte files); tests/test_schema.py checks it
@@ -165,19 +165,57 @@ def validator(version: Version) -> Validator:
     keywords = {"properties": _properties, "items": _items}
     keywords["$ref"] = _local_refs(schema.get("definitions", {}))
     cls = validators.extend(Draft7Validator, keywords)
+    if definition is not None:
+        schema = {"$ref": f"#/definitions/{definition}", "definitions": schema["definitions"]}
     return cls(schema)
 
 
+#: Folder levels validated in one piece. jsonschema descends with many Python (and
+#: referencing's Rust) frames per level: folders hundreds deep overflowed either stack.
+PIECE_DEPTH = 16
+_Piece = tuple[Any, tuple[str | int, ...], str | None]  # document, its path, definition
+
+
+def _pieces(data: Any) -> Iterator[_Piece]:
+    """The document with folders deeper than PIECE_DEPTH emptied, then each emptied
+    folder's entries as pieces of their own (checked as `entry`), iteratively."""
+    pending: list[_Piece] = [(data, (), None)]
+    while pending:
+        doc, parts, definition = pending.pop()
+        cut: list[_Piece] = []
+        yield _cut(doc, parts, 0, cut), parts, definition
+        pending.extend(reversed(cut))
+
+
+def _cut(node: Any, parts: tuple[str | int, ...], depth: int, cut: list[_Piece]) -> Any:
+    if not isinstance(node, dict) or not isinstance(node.get("item"), list):
+        return node
+    children = node["item"]
+    if depth >= PIECE_DEPTH:
+        cut.extend((c, (*parts, "item", n), "entry") for n, c in enumerate(children))
+        return {**node, "item": []}
+    copies = [_cut(c, (*parts, "item", n), depth + 1, cut) for n, c in enumerate(children)]
+    if all(a is b for a, b in zip(copies, children, strict=True)):
+        return node
+    return {**node, "item": copies}
+
+
 def schema_issues(data: Any, version: Version, prefix: str = "") -> list[SchemaIssue]:
-    """Every schema violation of `data`, collapsed to one issue per problem, paths prefixed."""
+    """Every schema violation of `data`, collapsed to one issue per problem, paths prefixed.
+
+    Deep folders are validated in pieces (`PIECE_DEPTH`); a folder whose entries were
+    checked as their own piece is checked with an empty `item` list.
+    """
     issues: list[SchemaIssue] = []
     seen: set[tuple[str, str]] = set()
-    for error in validator(version).iter_errors(data):
-        leaf = _leaf(error)
-        issue = SchemaIssue(json_path(leaf.absolute_path, prefix), describe(leaf))
-        if (issue.path, issue.message) not in seen:
-            seen.add((issue.path, issue.message))
-            issues.append(issue)
+    for piece, parts, definition in _pieces(data):
+        where = json_path(parts, prefix)
+        for error in validator(version, definition).iter_errors(piece):
+            leaf = _leaf(error)
+            issue = SchemaIssue(json_path(leaf.absolute_path, where), describe(leaf))
+            if (issue.path, issue.message) not in seen:
+                seen.add((issue.path, issue.message))
+                issues.append(issue)
     return issues
 
 

@@ -127,7 +127,7 @@ def body_renderable(body: str, content_type: str = "") -> RenderableType:
     if "json" in content_type or stripped[:1] in ("{", "["):
         try:
             pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # too deep to pretty-print: shown as it came
             pass
         else:
             return Syntax(

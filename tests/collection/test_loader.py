@@ -934,7 +934,7 @@ COLLECTION_ERRORS = [
     ),
     pytest.param(
         lambda p: write(p / "o.json", {"openapi": "3.0.0", "paths": {}}),
-        "not a Postman collection (no 'info' object)",
+        "this is an OpenAPI/Swagger description, not a Postman collection",
         id="openapi-file",
     ),
     pytest.param(

@@ -46,9 +46,10 @@ async def test_one_key_check_for_mock_and_api_even_with_non_utf8_bytes(tmp_path:
             await asyncio.sleep(0.01)
         port = int(urls[0].rsplit(":", 1)[1])
         for path in (b"/v1/pets/7", b"/__postmock/health", b"/__postmock/calls"):
-            bad_key = b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nx-api-key: \xff\xfe\r\n\r\n"
+            head = b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\n"
+            bad_key = head + b"x-api-key: \xff\xfe\r\n\r\n"
             assert await raw_status(port, bad_key) == 401, path
-            good = b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nx-api-key: s3cret\r\n\r\n"
+            good = head + b"x-api-key: s3cret\r\n\r\n"
             assert await raw_status(port, good) == 200, path
         # An embedding program's garbage collector is left as it was.
         assert gc.get_freeze_count() == 0
@@ -76,9 +77,9 @@ async def test_health_answers_without_a_call_log() -> None:
             assert not task.done(), task.exception()
             await asyncio.sleep(0.01)
         port = int(urls[0].rsplit(":", 1)[1])
-        health = b"GET /__postmock/health HTTP/1.1\r\nHost: x\r\n\r\n"
+        health = b"GET /__postmock/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
         assert await raw_status(port, health) == 200
-        calls = b"GET /__postmock/calls HTTP/1.1\r\nHost: x\r\n\r\n"
+        calls = b"GET /__postmock/calls HTTP/1.1\r\nHost: localhost\r\n\r\n"
         assert await raw_status(port, calls) == 404  # no log, no calls route: a mock miss
     finally:
         stop.set()

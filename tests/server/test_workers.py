@@ -86,7 +86,7 @@ def test_stream_follows_every_worker(tmp_path: Path) -> None:
             f"http://127.0.0.1:{port}/__postmock/calls/stream", timeout=10
         )
         time.sleep(0.5)  # the follower has read the store's last row before the calls start
-        # New connections each time: SO_REUSEPORT spreads them over both workers.
+        # New connections each time: both workers accept from the one shared socket.
         for n in range(20):
             assert get(f"http://127.0.0.1:{port}/v1/pets/{n}") == 200
         paths = set()
@@ -101,3 +101,24 @@ def test_stream_follows_every_worker(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=20)
     assert proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_a_second_server_on_a_workers_port_exits_3(tmp_path: Path) -> None:
+    """The supervisor binds once without SO_REUSEPORT: no silent 200/404 traffic split."""
+    port = free_port()
+    first = start_workers(tmp_path, port, tmp_path / "calls.db")
+    try:
+        for extra in (["--workers", "2"], []):
+            second = subprocess.run(
+                [sys.executable, "-m", "postmock", "serve", str(SAMPLE), "--port", str(port),
+                 "--no-log", "--no-reload", *extra],
+                capture_output=True, text=True, timeout=30,
+            )  # fmt: skip
+            assert second.returncode == 3, second.stderr
+            assert "the port is in use" in second.stderr
+            assert len(second.stderr.strip().splitlines()) == 1
+        assert get(f"http://127.0.0.1:{port}/v1/pets/1") == 200
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=20)

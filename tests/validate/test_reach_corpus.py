@@ -23,7 +23,9 @@ pytestmark = pytest.mark.corpus
 # file -> shadowed warnings now (the corpus is fixed; a change here is a change in matching)
 EXPECTED = {
     "kevinswiber__postman2openapi__github.postman.json": 0,
-    "paypal__postman-collections__PayPal_Public_APIs.json": 26,
+    # 26 before #13: six examples told apart only by a saved path-variable value are
+    # reachable since (behaviour doc §2, saved path-variable values)
+    "paypal__postman-collections__PayPal_Public_APIs.json": 20,
     "box__box-postman__box-collection.json": 0,
 }
 
@@ -55,7 +57,7 @@ def test_every_verdict_holds_on_paypal(corpus_dir: Path) -> None:
     index = index_of(corpus_dir, "paypal__postman-collections__PayPal_Public_APIs.json")
     pairs = shadowed_examples(index)
     warned = {id(r.example) for r in unreachable(index)}
-    assert len(pairs) == 227 and len(warned) == 26
+    assert len(pairs) == 152 and len(warned) == 20  # 227 and 26 before saved values (#13)
     for loser, winner in pairs:
         found = reach(index, loser, winner)
         asked = chosen(index, loser, (("x-mock-response-code", str(loser.code)),))
