@@ -358,11 +358,17 @@ class Serving:
         await self._task
 
 
-async def start(config: ServeConfig, *, listeners: Sequence[CallListener] = ()) -> Serving:
+async def start(
+    config: ServeConfig,
+    *,
+    listeners: Sequence[CallListener] = (),
+    upstream: UpstreamFactory | None = None,
+) -> Serving:
     """`serve` on the running loop, returned once it answers calls (PostmockError if not).
 
     For programs that embed a mock (`postmock.testing`): no banner, no signal handlers, no
-    warm-up; `listeners` get each call's record before its response is sent.
+    warm-up; `listeners` get each call's record before its response is sent; `upstream` as
+    for `serve`.
     """
     loop = asyncio.get_running_loop()
     started: asyncio.Future[None] = loop.create_future()
@@ -375,7 +381,14 @@ async def start(config: ServeConfig, *, listeners: Sequence[CallListener] = ()) 
 
     console = Console(file=io.StringIO())  # reload messages, if the embedder turned reload on
     task = asyncio.create_task(
-        serve(config, console, stop=stop, announce=False, embedded=Embedding(listeners, on_start))
+        serve(
+            config,
+            console,
+            stop=stop,
+            announce=False,
+            embedded=Embedding(listeners, on_start),
+            upstream=upstream,
+        )
     )
     await asyncio.wait({started, task}, return_when=asyncio.FIRST_COMPLETED)
     if not started.done():

@@ -175,7 +175,12 @@ class MockServer:
     # -- on the running loop (async tests) -------------------------------------------------
 
     async def _start(self) -> None:
-        self._serving = await start(self.config, listeners=[self._recorder.add])
+        upstream = None
+        if self.config.upstream:  # `upstream=URL`: unmatched calls go to a real API
+            from postmock.proxy.forward import Forwarder
+
+            upstream = Forwarder.from_config
+        self._serving = await start(self.config, listeners=[self._recorder.add], upstream=upstream)
         # Faker (dynamic variables) loads beside the first calls, not in start-up's way:
         # ~100 ms for the first server of a process, a few ms for the next ones.
         dynamic = self._serving.app[RUNTIME].dynamic

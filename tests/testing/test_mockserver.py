@@ -233,3 +233,33 @@ async def test_async_with_runs_on_the_running_loop() -> None:
     assert set(threading.enumerate()) - threads == set()
     with pytest.raises(RuntimeError, match="not running"):
         mock.url  # noqa: B018
+
+
+async def test_upstream_takes_the_calls_no_example_matches() -> None:
+    """`MockServer(upstream=URL)` proxies as `serve --upstream` does, to a real server."""
+    from aiohttp import web
+
+    async def real_api(request: web.Request) -> web.Response:
+        return web.json_response({"from": "upstream", "path": request.path}, status=201)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", real_api)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        upstream = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        async with MockServer(PETSTORE, environment=ENV, upstream=upstream) as mock:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(mock.url + "/v1/pets/7") as resp:
+                    assert resp.status == 200  # an example still answers what it matches
+                async with session.get(mock.url + "/not/in/the/collection") as resp:
+                    assert resp.status == 201
+                    assert await resp.json() == {
+                        "from": "upstream",
+                        "path": "/not/in/the/collection",
+                    }
+            assert mock.call_count(path="/not/in/the/collection") == 1
+            assert mock.calls(path="/not/in/the/collection")[0]["response"]["type"] == "proxied"
+    finally:
+        await runner.cleanup()
