@@ -22,7 +22,6 @@ DEFAULT_REQUEST_TIMEOUT = 15.0
 DEFAULT_LOG_DB = Path(".postmock") / "calls.db"
 DEFAULT_LOG_MAX = 10_000  # calls kept; older ones are forgotten
 DEFAULT_BODY_CAP = 64 * 1024  # characters of a body kept in the log
-DEFAULT_SUBSCRIBER_QUEUE = 1000  # calls a live follower may lag behind
 DEFAULT_SEND_INTERVAL = 0.02  # seconds between frames to the writer process
 DEFAULT_LOG_BUFFER = 64 * 1024 * 1024  # bytes of calls kept while the store cannot take them
 DEFAULT_LOG_LOCK_WAIT = 3.0  # seconds start-up waits for a call-log store locked elsewhere

@@ -12,20 +12,18 @@ a read is always in its result.
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TypeVar
 
-from postmock.calllog.entry import Entry, entry_from_record, record_from_entry
+from postmock.calllog.entry import Entry, entry_from_record
 from postmock.calllog.filter import CallFilter
 from postmock.calllog.health import NOT_RUNNING, LogHealth
 from postmock.calllog.process import WriterProcess
 from postmock.calllog.record import CallRecord, ResponseType, iso_utc, new_call_id, parse_time
-from postmock.calllog.redact import Redactor, cap_entry
+from postmock.calllog.redact import cap_entry
 from postmock.calllog.store import CallStore, Direction
 from postmock.config import (
     DEFAULT_BODY_CAP,
@@ -33,7 +31,6 @@ from postmock.config import (
     DEFAULT_LOG_DB,
     DEFAULT_LOG_LOCK_WAIT,
     DEFAULT_LOG_MAX,
-    DEFAULT_SUBSCRIBER_QUEUE,
 )
 from postmock.errors import ExitCode, LogStoreError
 
@@ -54,75 +51,8 @@ class CallLogStats:
     written: int  # records committed by this process's writer
     pending: int  # records on their way to the store
     dropped: int  # records that could not be stored (see last_error)
-    subscribers: int
     last_error: str | None
     health: dict[str, object]  # LogHealth.snapshot(): status, reason, droppedBy, ...
-
-
-class Subscription:
-    """Records added after `CallLog.subscribe()`; a full queue drops its oldest record."""
-
-    def __init__(self, log: CallLog, maxsize: int, flt: CallFilter | None) -> None:
-        self._log = log
-        self._filter = flt
-        self._items: deque[CallRecord] = deque(maxlen=maxsize)
-        self._wakeup = asyncio.Event()
-        self._loop = asyncio.get_running_loop()
-        self._thread = threading.get_ident()
-        self.closed = False
-        self.dropped = 0
-
-    def _push(self, record: CallRecord) -> None:
-        if self.closed or (self._filter is not None and not self._filter.matches(record)):
-            return
-        if len(self._items) == self._items.maxlen:
-            self.dropped += 1  # the deque drops the oldest: serving never waits on a reader
-        self._items.append(record)
-        self._wakeup.set()
-
-    def _deliver(self, record: CallRecord) -> None:
-        """Push from any thread."""
-        if threading.get_ident() == self._thread:
-            self._push(record)
-        elif not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._push, record)
-
-    def __aiter__(self) -> Subscription:
-        return self
-
-    async def __anext__(self) -> CallRecord:
-        while not self._items:
-            if self.closed:
-                raise StopAsyncIteration
-            self._wakeup.clear()
-            await self._wakeup.wait()
-        return self._items.popleft()
-
-    async def get(self, timeout: float | None = None) -> CallRecord | None:
-        """Return the next record, None after `timeout` seconds; StopAsyncIteration when closed."""
-        if self._items:
-            return self._items.popleft()
-        try:
-            return await asyncio.wait_for(self.__anext__(), timeout)
-        except asyncio.TimeoutError:
-            return None
-
-    def close(self) -> None:
-        """Stop receiving; records already queued are still delivered, then iteration ends."""
-        if threading.get_ident() != self._thread and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.close)
-            return
-        self.closed = True
-        self._log._subscribers.discard(self)
-        self._wakeup.set()
-
-    async def __aenter__(self) -> Subscription:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 class CallLog:
@@ -140,7 +70,6 @@ class CallLog:
         max_records: int = DEFAULT_LOG_MAX,
         body_cap: int = DEFAULT_BODY_CAP,
         redact: Iterable[str] = (),
-        subscriber_queue: int = DEFAULT_SUBSCRIBER_QUEUE,
         lines: IO[str] | None = None,
         json_lines: bool = False,
         buffer_limit: int = DEFAULT_LOG_BUFFER,
@@ -154,9 +83,7 @@ class CallLog:
         self.max_records = max_records
         self.body_cap = body_cap
         self.redact = tuple(redact)
-        self.redactor = Redactor(self.redact, body_cap, bodies=redact_bodies)
         self.redact_bodies = redact_bodies
-        self.subscriber_queue = subscriber_queue
         self.lines = lines
         self.json_lines = json_lines  # `lines` get each call's JSON record, not a plain line
         self.buffer_limit = buffer_limit
@@ -164,7 +91,6 @@ class CallLog:
         self.health = LogHealth(messages)
         #: called (on the loop) each time the writer confirms stored calls
         self.commit_listeners: list[Callable[[], None]] = []
-        self._subscribers: set[Subscription] = set()
         self._reader: CallStore | None = None
         self._pipe: WriterProcess | None = None  # to the writer process, when there is one
         self._accepting = False
@@ -206,15 +132,13 @@ class CallLog:
             listener()
 
     async def close(self) -> None:
-        """Write every pending record, end all subscriptions, stop the writer."""
+        """Write every pending record, stop the writer."""
         self._stop_accepting()
         if self._pipe is not None:
             self._pipe.detach()
         await asyncio.to_thread(self._finish)
 
     def _stop_accepting(self) -> None:
-        for sub in list(self._subscribers):
-            sub.close()
         self._accepting = False
 
     def _finish(self) -> None:
@@ -249,25 +173,10 @@ class CallLog:
         entry = cap_entry(entry, self.body_cap)  # before the pipe: a big body costs no more
         if self._pipe is not None:
             self._pipe.put(entry)
-        if self._subscribers:
-            try:
-                record = record_from_entry(self.redactor.clean(entry))
-                for sub in tuple(self._subscribers):
-                    sub._deliver(record)
-            except Exception as exc:  # a live view must never break serving
-                self.last_error = f"delivering a call failed: {exc!r}"
 
     def add(self, record: CallRecord) -> None:
         """Keep a call built as a CallRecord (tests, embedders)."""
         self.add_entry(entry_from_record(record))
-
-    def subscribe(
-        self, *, maxsize: int | None = None, flt: CallFilter | None = None
-    ) -> Subscription:
-        """Return a subscription to every record added from now on (call inside the loop)."""
-        sub = Subscription(self, maxsize or self.subscriber_queue, flt)
-        self._subscribers.add(sub)
-        return sub
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -326,7 +235,6 @@ class CallLog:
             written=pipe.written if pipe else 0,
             pending=pipe.pending if pipe else 0,
             dropped=self._rejected + self.health.dropped,
-            subscribers=len(self._subscribers),
             last_error=self.health.last_error or self.last_error,
             health=self.health.snapshot(),
         )
@@ -345,7 +253,6 @@ __all__ = [
     "CallStore",
     "LogStoreError",
     "ResponseType",
-    "Subscription",
     "iso_utc",
     "new_call_id",
     "parse_time",

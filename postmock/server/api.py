@@ -151,6 +151,13 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
 
 
+def followers(app: web.Application) -> int:
+    """Open live streams of the call log (`logs --follow`, the page)."""
+    hubs = app.get(HUB)
+    hub = hubs.get("hub") if hubs is not None else None
+    return hub.followers if hub is not None else 0
+
+
 async def health(request: web.Request) -> web.Response:
     """`GET /__postmock/health`: liveness, calls in flight, the log's counters (null: no log)."""
     if (denied := _denied(request)) is not None:
@@ -158,8 +165,6 @@ async def health(request: web.Request) -> web.Response:
     log = request.app.get(CALL_LOG)
     stats = log.stats() if log is not None else None
     health = stats.health if stats is not None else {}
-    hubs = request.app.get(HUB)
-    hub = hubs.get("hub") if hubs is not None else None
     runtime = request.app.get(RUNTIME)
     return _json(
         {
@@ -179,8 +184,7 @@ async def health(request: web.Request) -> web.Response:
                 "writerPid": log.writer_pid if log is not None else None,
                 "lastError": stats.last_error,
             },
-            "subscribers": (stats.subscribers if stats is not None else 0)
-            + (hub.followers if hub is not None else 0),
+            "subscribers": followers(request.app),
         }
     )
 

@@ -17,6 +17,7 @@ from aiohttp import web
 from postmock.calllog.log import CallLog
 from postmock.config import API_PREFIX, LATENCY_BUCKETS
 from postmock.server.access import allowed, encoded
+from postmock.server.api import followers
 from postmock.server.app import RUNTIME
 from postmock.server.responses import json_error
 
@@ -58,7 +59,7 @@ class Metrics:
             key = ("OTHER", *key[1:])
         self.calls[key] = self.calls.get(key, 0) + 1
 
-    def families(self, log: CallLog | None) -> Iterator[Any]:
+    def families(self, log: CallLog | None, followers: int = 0) -> Iterator[Any]:
         """The metric families, as `prometheus_client` collectors yield them."""
         from prometheus_client.core import (
             CounterMetricFamily,
@@ -110,7 +111,7 @@ class Metrics:
             value=0 if stats.last_error else 1,
         )
         yield GaugeMetricFamily(
-            "postmock_live_followers", "Open live streams of the call log.", value=stats.subscribers
+            "postmock_live_followers", "Open live streams of the call log.", value=followers
         )
 
 
@@ -143,13 +144,13 @@ def note_reload(app: web.Application, ok: bool) -> None:
         metrics.reload_failures += 1
 
 
-def exposition(metrics: Metrics, log: CallLog | None) -> bytes:
+def exposition(metrics: Metrics, log: CallLog | None, followers: int = 0) -> bytes:
     """The Prometheus text format of `metrics`."""
     from prometheus_client import CollectorRegistry, generate_latest
 
     class _Collector:
         def collect(self) -> Iterator[Any]:
-            return metrics.families(log)
+            return metrics.families(log, followers)
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector())
@@ -165,7 +166,9 @@ async def scrape(request: web.Request) -> web.Response:
             "These metrics are private: send the API key as x-api-key or a bearer token.",
         )[0]
     log = request.app[_LOG]
-    body = exposition(request.app[METRICS], log if isinstance(log, CallLog) else None)
+    body = exposition(
+        request.app[METRICS], log if isinstance(log, CallLog) else None, followers(request.app)
+    )
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -64,3 +65,22 @@ async def test_metrics_count_without_a_call_log(tmp_path: Path) -> None:
                 got = samples(await resp.text())
     assert got[("postmock_call_duration_seconds_count", ())] == 1
     assert ("postmock_log_dropped_total", ()) not in got
+
+
+async def test_live_followers_are_the_open_streams(tmp_path: Path) -> None:
+    async with running(petstore(tmp_path)) as url, aiohttp.ClientSession() as session:
+
+        async def followers() -> tuple[float, int]:
+            async with session.get(url + "/__postmock/metrics") as resp:
+                metric = samples(await resp.text())[("postmock_live_followers", ())]
+            async with session.get(url + "/__postmock/health") as resp:
+                return metric, (await resp.json())["subscribers"]
+
+        assert await followers() == (0, 0)
+        async with session.get(url + "/__postmock/calls/stream") as stream:
+            assert stream.status == 200
+            for _ in range(200):  # the stream counts itself once its handler runs
+                if await followers() == (1, 1):
+                    break
+                await asyncio.sleep(0.01)
+            assert await followers() == (1, 1)
