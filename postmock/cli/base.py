@@ -11,13 +11,16 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from click.core import ParameterSource
 
 from postmock import __version__
+from postmock.config import DEFAULT_UPSTREAM_TIMEOUT
 from postmock.errors import PostmockError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @contextmanager
@@ -134,3 +137,35 @@ LINES = Lines()
 
 # Directories pass: the loader says "is a directory" in one line with exit 1 (README).
 FILE = click.Path(path_type=Path)
+
+
+def upstream_connection_options(f: F) -> F:
+    """`--upstream-timeout`, `--upstream-ca`, `--upstream-insecure`: `serve` and `record`."""
+    options = [
+        click.option(
+            "--upstream-timeout",
+            type=click.FloatRange(0, min_open=True),
+            default=DEFAULT_UPSTREAM_TIMEOUT,
+            show_default=True,
+            envvar="POSTMOCK_UPSTREAM_TIMEOUT",
+            metavar="SECONDS",
+            help="Give up on the upstream (504) after this long without a byte.",
+        ),
+        click.option(
+            "--upstream-ca",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            envvar="POSTMOCK_UPSTREAM_CA",
+            metavar="FILE",
+            help="Verify an HTTPS upstream with these CA certificates (PEM) instead of the "
+            "system's.",
+        ),
+        click.option(
+            "--upstream-insecure",
+            is_flag=True,
+            envvar="POSTMOCK_UPSTREAM_INSECURE",
+            help="Do not verify an HTTPS upstream's certificate.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from postmock.cli.base import FILE, cli, converter, domain_errors
-from postmock.config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_UPSTREAM_TIMEOUT
+from postmock.cli.base import FILE, cli, converter, domain_errors, upstream_connection_options
+from postmock.config import DEFAULT_HOST, DEFAULT_PORT
 from postmock.proxy.url import check_upstream_url
 
 
@@ -38,21 +38,7 @@ from postmock.proxy.url import check_upstream_url
     show_default=True,
     help="Port to listen on (0 picks a free one).",
 )
-@click.option(
-    "--upstream-timeout",
-    type=click.FloatRange(0, min_open=True),
-    default=DEFAULT_UPSTREAM_TIMEOUT,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up on the upstream (504) after this long without a byte.",
-)
-@click.option(
-    "--upstream-ca",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help="Verify an HTTPS upstream with these CA certificates (PEM).",
-)
-@click.option("--upstream-insecure", is_flag=True, help="Do not verify the upstream's certificate.")
+@upstream_connection_options
 @click.option(
     "--redact",
     multiple=True,

@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from postmock.cli.base import FILE, LINES, cli, converter, domain_errors, examples, header_list
+from postmock.cli.base import (
+    FILE,
+    LINES,
+    cli,
+    converter,
+    domain_errors,
+    examples,
+    header_list,
+    upstream_connection_options,
+)
 from postmock.config import (
     CALL_LINES,
     DEFAULT_BODY_CAP,
@@ -19,7 +28,6 @@ from postmock.config import (
     DEFAULT_MAX_BODY,
     DEFAULT_PORT,
     DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_UPSTREAM_TIMEOUT,
     DEFAULT_WORKERS,
     ServeConfig,
     format_size,
@@ -228,28 +236,7 @@ EXAMPLES = examples(
     callback=converter(check_upstream_url),
     help="Forward calls no example matches to this API and return its answer.",
 )
-@click.option(
-    "--upstream-timeout",
-    type=click.FloatRange(0, min_open=True),
-    default=DEFAULT_UPSTREAM_TIMEOUT,
-    show_default=True,
-    envvar="POSTMOCK_UPSTREAM_TIMEOUT",
-    metavar="SECONDS",
-    help="Give up on the upstream (504) after this long without a byte.",
-)
-@click.option(
-    "--upstream-ca",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar="POSTMOCK_UPSTREAM_CA",
-    metavar="FILE",
-    help="Verify an HTTPS upstream with these CA certificates (PEM) instead of the system's.",
-)
-@click.option(
-    "--upstream-insecure",
-    is_flag=True,
-    envvar="POSTMOCK_UPSTREAM_INSECURE",
-    help="Do not verify an HTTPS upstream's certificate.",
-)
+@upstream_connection_options
 @click.option(
     "--tls",
     is_flag=True,
