@@ -129,6 +129,19 @@ async def serve(
             "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         )
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {reason}") from None
+    if stop is None:
+        stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = []
+    # Before anyone hears that it answers: a SIGTERM right after `ready` must stop it
+    # cleanly (log flushed), not kill it. A worker (announce=False) leaves Ctrl-C to its
+    # supervisor, which sends SIGTERM: a Ctrl-C reaches the whole process group, and would
+    # count twice in a worker. Embedded (`start`): none, the embedding program keeps its own.
+    sigs = (signal.SIGINT, signal.SIGTERM) if announce else (signal.SIGTERM,)
+    for sig in sigs if embedded is None else ():
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            signals.append(sig)
     port = _bound_port(runner, config.port)
     scheme = "https" if ssl_context is not None else "http"
     url = f"{scheme}://{_display_host(config.host)}:{port}"
@@ -142,6 +155,8 @@ async def serve(
         try:
             terminal.signal_ready(config, url)
         except StartupError:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
             await runner.cleanup()
             if log is not None:
                 await log.close()
@@ -151,18 +166,6 @@ async def serve(
     if embedded is not None:
         embedded.started(app, url)
 
-    if stop is None:
-        stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = []
-    # A worker (announce=False) leaves Ctrl-C to its supervisor, which sends SIGTERM: a
-    # Ctrl-C reaches the whole process group, and would count twice in a worker. Embedded
-    # (`start`): none, the embedding program keeps its own.
-    sigs = (signal.SIGINT, signal.SIGTERM) if announce else (signal.SIGTERM,)
-    for sig in sigs if embedded is None else ():
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-            signals.append(sig)
     tasks: list[asyncio.Task[None]] = []
     if view is not None:
         tasks.append(asyncio.create_task(view.run()))

@@ -54,6 +54,8 @@ def _worker(
     from postmock.server.lifecycle import run_single
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the supervisor's handler; serve()
+    # installs its own handler before it reports ready
     # Only what happens later (reloads, a broken edit) reaches the terminal from a worker.
     console = Console(stderr=True)
     ready = lambda url: conn.send(("ready", url))  # noqa: E731
@@ -83,10 +85,22 @@ def bind_once(host: str, port: int) -> socket.socket:
     return sock
 
 
+#: SIGTERM reached the supervisor before its event loop handled signals.
+_TERMINATED = threading.Event()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    _TERMINATED.set()
+
+
 def run_workers(
     config: ServeConfig, console: Console, upstream: UpstreamFactory | None = None
 ) -> None:
     """Supervise `config.workers` serving processes until a signal; raises PostmockError."""
+    # From the first fork on, a SIGTERM must stop the workers too, never orphan them: until
+    # `_supervise` handles signals, it is noted, and `_supervise` stops at once.
+    _TERMINATED.clear()
+    signal.signal(signal.SIGTERM, _terminated)
     state = load_state(config)  # a broken file fails here, once, before any fork
     sock = bind_once(config.host, config.port)
     port = int(sock.getsockname()[1])
@@ -118,8 +132,11 @@ def run_workers(
         info = banner_info(config, state, url)
         asyncio.run(_supervise(config, console, [p for p, _ in procs], info))
     finally:
+        # A second SIGTERM while the workers stop counts as a second Ctrl-C (see _stop).
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         clear_ready(config)
         _stop([p for p, _ in procs], console)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     console.print("postmock stopped", highlight=False)
 
 
@@ -163,6 +180,8 @@ async def _supervise(
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if _TERMINATED.is_set():  # a SIGTERM came before these handlers
+        stop.set()
     follow_stop = threading.Event()
     tasks = []
     if not config.quiet and config.log_db is not None:

@@ -122,3 +122,36 @@ def test_a_second_server_on_a_workers_port_exits_3(tmp_path: Path) -> None:
     finally:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=20)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+def test_sigterm_right_after_start_stops_every_worker(tmp_path: Path) -> None:
+    """The earliest SIGTERM (the port just answered) still stops the workers: the
+    supervisor used to die of it before its loop handled signals, orphaning them."""
+    for attempt in range(3):
+        port = free_port()
+        proc = start_workers(tmp_path, port, tmp_path / f"calls{attempt}.db")
+        workers = [
+            int(pid)
+            for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        ]
+        assert len(workers) == 2
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=20)
+        finally:
+            for pid in workers:  # never leave one behind, even when the test fails
+                if _alive(pid):
+                    subprocess.run(["kill", "-9", str(pid)], check=False)
+        assert proc.returncode == 0
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers), f"attempt {attempt}: a worker outlived it"
