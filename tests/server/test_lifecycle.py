@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import io
 from pathlib import Path
 
-from rich.console import Console
+from serve_helpers import running
 
 from postmock.config import ServeConfig
-from postmock.server.lifecycle import serve
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_collections"
 
@@ -35,16 +33,8 @@ async def test_one_key_check_for_mock_and_api_even_with_non_utf8_bytes(tmp_path:
         quiet=True,
     )
     gc.unfreeze()  # an earlier test in this process may have run postmock's own serve()
-    urls: list[str] = []
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        serve(config, Console(file=io.StringIO()), ready=urls.append, stop=stop)
-    )
-    try:
-        while not urls:
-            assert not task.done(), task.exception()
-            await asyncio.sleep(0.01)
-        port = int(urls[0].rsplit(":", 1)[1])
+    async with running(config) as url:
+        port = int(url.rsplit(":", 1)[1])
         for path in (b"/v1/pets/7", b"/__postmock/health", b"/__postmock/calls"):
             head = b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\n"
             bad_key = head + b"x-api-key: \xff\xfe\r\n\r\n"
@@ -53,9 +43,6 @@ async def test_one_key_check_for_mock_and_api_even_with_non_utf8_bytes(tmp_path:
             assert await raw_status(port, good) == 200, path
         # An embedding program's garbage collector is left as it was.
         assert gc.get_freeze_count() == 0
-    finally:
-        stop.set()
-        await task
 
 
 async def test_health_answers_without_a_call_log() -> None:
@@ -67,20 +54,9 @@ async def test_health_answers_without_a_call_log() -> None:
         reload=False,
         quiet=True,
     )
-    urls: list[str] = []
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        serve(config, Console(file=io.StringIO()), ready=urls.append, stop=stop)
-    )
-    try:
-        while not urls:
-            assert not task.done(), task.exception()
-            await asyncio.sleep(0.01)
-        port = int(urls[0].rsplit(":", 1)[1])
+    async with running(config) as url:
+        port = int(url.rsplit(":", 1)[1])
         health = b"GET /__postmock/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
         assert await raw_status(port, health) == 200
         calls = b"GET /__postmock/calls HTTP/1.1\r\nHost: localhost\r\n\r\n"
         assert await raw_status(port, calls) == 404  # no log, no calls route: a mock miss
-    finally:
-        stop.set()
-        await task
